@@ -1,0 +1,32 @@
+/**
+ * Findings: what every check (requirements, compatibility gate, pre-check)
+ * reports. One shape, so the program, the commands and the tests treat them alike.
+ */
+export type Severity = "pass" | "warn" | "fail";
+
+export interface Finding {
+  severity: Severity;
+  /** Short name of the check, e.g. "requirements.pinned" or "precheck.disk". */
+  check: string;
+  /** What was found, with the value measured or read. */
+  message: string;
+  /** How to fix it; absent on passes. */
+  fix?: string;
+}
+
+export function failures(findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => f.severity === "fail");
+}
+
+export function formatFinding(f: Finding): string {
+  const mark = { pass: "PASS", warn: "WARN", fail: "FAIL" }[f.severity];
+  return `${mark}  ${f.check}: ${f.message}${f.fix ? `\n      fix: ${f.fix}` : ""}`;
+}
+
+/** Thrown by the program when a check fails: the preview stops before any resource is registered. */
+export class CheckFailed extends Error {
+  constructor(readonly findings: Finding[]) {
+    super(`ATLAS checks failed:\n${findings.map(formatFinding).join("\n")}`);
+    this.name = "CheckFailed";
+  }
+}

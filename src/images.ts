@@ -1,0 +1,115 @@
+/**
+ * TierImages: one docker-build Image per tier of a StackPlan, each upper tier
+ * built on the lower tier's pushed ref (tag@sha256:…), never on a mutable tag.
+ */
+import * as dockerbuild from "@pulumi/docker-build";
+import * as pulumi from "@pulumi/pulumi";
+import { CacheEntry, DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan } from "./plan";
+import { TierName } from "./tiers";
+
+export interface RegistryCredentials {
+  address: string;
+  username: string;
+  password: pulumi.Input<string>;
+}
+
+export interface TierImagesArgs {
+  plan: StackPlan;
+  /** Pushed with these; without them the provider uses the host's docker login. */
+  credentials?: RegistryCredentials;
+  /** A private package index URL (token included), passed as a BuildKit secret. */
+  pipIndexUrl?: pulumi.Input<string>;
+}
+
+export interface TierOutputs {
+  ref: pulumi.Output<string>;
+  digest: pulumi.Output<string>;
+  tags: string[];
+}
+
+export const PIP_INDEX_SECRET = "pip-index-url";
+
+export function cacheFromArg(e: CacheEntry): dockerbuild.types.input.CacheFromArgs {
+  switch (e.type) {
+    case "registry":
+      return { registry: { ref: e.ref } };
+    case "local":
+      return { local: { src: e.path } };
+    case "gha":
+      return { gha: { scope: e.scope } };
+    case "inline":
+      return { raw: "type=inline" };
+  }
+}
+
+export function cacheToArg(e: CacheEntry): dockerbuild.types.input.CacheToArgs {
+  const mode = e.type !== "inline" && e.mode === "min" ? dockerbuild.CacheMode.Min : dockerbuild.CacheMode.Max;
+  switch (e.type) {
+    case "registry":
+      return { registry: { ref: e.ref, mode } };
+    case "local":
+      // The provider's typed local cache drops `mode` (notes), so it goes raw.
+      return { raw: `type=local,dest=${e.path},mode=${e.mode ?? "max"}` };
+    case "gha":
+      return { gha: { scope: e.scope, mode } };
+    case "inline":
+      return { inline: {} };
+  }
+}
+
+export class TierImages extends pulumi.ComponentResource {
+  readonly images: Partial<Record<TierName, dockerbuild.Image>> = {};
+  readonly outputs: Partial<Record<TierName, TierOutputs>> = {};
+
+  constructor(name: string, args: TierImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atlas:images:TierImages", name, {}, opts);
+    const { plan } = args;
+    let below: dockerbuild.Image | undefined;
+    for (const tier of plan.tiers) {
+      const image = new dockerbuild.Image(`${name}-${tier.tier}`, imageArgs(plan, tier, below, args), {
+        parent: this,
+        // Stacks that push the same content share digests: deleting one stack's
+        // image would delete what another stack, or a user, still pulls.
+        retainOnDelete: plan.retainOnDelete,
+      });
+      this.images[tier.tier] = image;
+      this.outputs[tier.tier] = { ref: image.ref, digest: image.digest, tags: tier.tags };
+      below = image;
+    }
+    this.registerOutputs({ outputs: this.outputs });
+  }
+}
+
+function imageArgs(plan: StackPlan, tier: TierPlan, below: dockerbuild.Image | undefined, args: TierImagesArgs): dockerbuild.ImageArgs {
+  const named: Record<string, dockerbuild.types.input.ContextArgs> = {
+    [REQUIREMENTS_CONTEXT_NAME]: { location: tier.requirementsContext },
+  };
+  if (tier.parentContext) {
+    if (!below) throw new Error(`tier ${tier.tier} needs its parent ${tier.parent} built first`);
+    named[tier.parentContext] = { location: pulumi.interpolate`docker-image://${below.ref}` };
+  }
+  return {
+    push: plan.push,
+    // Without a registry the upper tiers have nothing to build on; config
+    // validation keeps push:false to tier 0, which is loaded into the daemon.
+    load: plan.push ? undefined : true,
+    // Previews must stay fast and side-effect free; a pushed image is never
+    // built on preview anyway (provider issue 252).
+    buildOnPreview: false,
+    tags: tier.tags,
+    context: { location: DOCKER_CONTEXT, named },
+    dockerfile: { location: DOCKERFILE },
+    target: tier.target,
+    buildArgs: tier.buildArgs as Record<string, string>,
+    cacheFrom: tier.cacheFrom.map(cacheFromArg),
+    cacheTo: tier.cacheTo.map(cacheToArg),
+    labels: tier.labels,
+    noCache: plan.noCache || undefined,
+    platforms: plan.platforms.length ? (plan.platforms as dockerbuild.Platform[]) : undefined,
+    builder: plan.builder ? { name: plan.builder } : undefined,
+    registries: args.credentials ? [args.credentials] : undefined,
+    secrets: args.pipIndexUrl ? { [PIP_INDEX_SECRET]: args.pipIndexUrl } : undefined,
+    // Rotating the index token must not rebuild every tier.
+    ignoreSecretsInDiffCalculation: args.pipIndexUrl ? [PIP_INDEX_SECRET] : undefined,
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * Config → resolved build plan. Pure: the image component, the bake export,
+ * the plan view and the checks all read a StackPlan, so they cannot disagree.
+ */
+import { AtlasConfig, CacheConfig } from "./config";
+import { BuildArgName, MATERIALS, TierName, TierSpec, parentContextName, tiersUpTo } from "./tiers";
+
+/** Engine-neutral cache entries; images.ts and bake.ts translate them. */
+export type CacheEntry =
+  | { type: "registry"; ref: string; mode?: "max" | "min" }
+  | { type: "local"; path: string; mode?: "max" | "min" }
+  | { type: "gha"; scope: string; mode?: "max" | "min" }
+  | { type: "inline" };
+
+export interface TierPlan {
+  tier: TierName;
+  level: number;
+  parent?: TierName;
+  /** Dockerfile stage built for this tier. */
+  target: string;
+  /** The FROM name mapped to the parent's image, when there is a parent. */
+  parentContext?: string;
+  /** Local context dir holding only this tier's requirements files (see context.ts). */
+  requirementsContext: string;
+  /** Requirements files this tier installs, relative to the project root. */
+  requirements: string[];
+  tags: string[];
+  buildArgs: Partial<Record<BuildArgName, string>>;
+  cacheFrom: CacheEntry[];
+  cacheTo: CacheEntry[];
+  labels: Record<string, string>;
+  sizeGB: number;
+  buildMinutes: number;
+  summary: string;
+}
+
+export interface StackPlan {
+  stack: string;
+  version: string;
+  materials: boolean;
+  /** `<server>/<repository>`, or the bare repository name when nothing is pushed. */
+  imageName: string;
+  push: boolean;
+  noCache: boolean;
+  platforms: string[];
+  builder?: string;
+  retainOnDelete: boolean;
+  pinned: boolean;
+  tiers: TierPlan[];
+}
+
+export interface PlanInputs {
+  stack: string;
+  version: string;
+  /** Commit that last touched the build inputs, for the OCI revision label. */
+  revision: string;
+  source: string;
+}
+
+export const DOCKERFILE = "docker/Dockerfile";
+export const DOCKER_CONTEXT = "docker";
+export const REQUIREMENTS_CONTEXT_NAME = "requirements";
+export const STAGED_CONTEXT_ROOT = ".atlas/contexts";
+const LOCAL_REPOSITORY = "atlas";
+
+/** `v0.6-base`, or `v0.6-base-materials`: a materials image never carries a plain tag. */
+export function tierTag(version: string, tier: TierName, materials: boolean): string {
+  return `v${version}-${tier}${materials ? "-materials" : ""}`;
+}
+
+export function cacheTag(tier: TierName, materials: boolean): string {
+  return `cache-${tier}${materials ? "-materials" : ""}`;
+}
+
+/** The Dockerfile args a tier's stage reads, from config; nothing else is passed. */
+export function tierBuildArgs(spec: TierSpec, c: AtlasConfig): Partial<Record<BuildArgName, string>> {
+  const all: Record<BuildArgName, string> = {
+    BASE_IMAGE: c.build.baseImage,
+    SMOKE_BASE_IMAGE: c.build.smokeBaseImage,
+    USERNAME: c.build.username,
+    USER_UID: String(c.build.uid),
+    USER_GID: String(c.build.gid),
+    MAX_JOBS: String(c.build.maxJobs),
+    ENABLE_MATERIALS: c.materials ? "1" : "0",
+  };
+  return Object.fromEntries(spec.buildArgs.map((a) => [a, all[a]]));
+}
+
+function cacheEntries(cache: CacheConfig, imageName: string, tier: TierName, lower: TierName[], materials: boolean) {
+  const mode = cache.mode;
+  const one = (t: TierName): CacheEntry | undefined => {
+    switch (cache.type) {
+      case "registry":
+        return { type: "registry", ref: `${imageName}:${cacheTag(t, materials)}` };
+      case "local":
+        return { type: "local", path: `${cache.dir}/${cacheTag(t, materials)}` };
+      case "gha":
+        return { type: "gha", scope: `${cache.scope}-${cacheTag(t, materials)}` };
+      case "inline":
+        return { type: "inline" };
+      case "off":
+        return undefined;
+    }
+  };
+  const withMode = (e: CacheEntry | undefined): CacheEntry | undefined =>
+    e && e.type !== "inline" ? { ...e, mode } : e;
+  const own = one(tier);
+  const readFrom = cache.readLowerTiers ? [tier, ...lower.slice().reverse()] : [tier];
+  const cacheFrom =
+    cache.type === "inline"
+      ? // Inline cache lives in the images themselves: read it from their tags.
+        []
+      : readFrom.map(one).filter((e): e is CacheEntry => e !== undefined);
+  const cacheTo = [withMode(own)].filter((e): e is CacheEntry => e !== undefined);
+  return { cacheFrom, cacheTo };
+}
+
+export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
+  const imageName = c.registry ? `${c.registry.server}/${c.registry.repository}` : LOCAL_REPOSITORY;
+  const specs = tiersUpTo(c.tier);
+  const tiers = specs.map((spec, i): TierPlan => {
+    const requirements = [spec.requirements];
+    if (c.materials && spec.name === MATERIALS.tier) requirements.push(MATERIALS.requirements);
+    const lower = specs.slice(0, i).map((s) => s.name);
+    const tag = tierTag(inputs.version, spec.name, c.materials);
+    const { cacheFrom, cacheTo } = cacheEntries(c.cache, imageName, spec.name, lower, c.materials);
+    if (c.cache.type === "inline") {
+      cacheFrom.push(...[spec.name, ...lower].map((t): CacheEntry => ({ type: "registry", ref: `${imageName}:${tierTag(inputs.version, t, c.materials)}` })));
+    }
+    return {
+      tier: spec.name,
+      level: spec.level,
+      parent: spec.parent,
+      target: spec.stage,
+      parentContext: spec.parent ? parentContextName(spec.parent) : undefined,
+      requirementsContext: `${STAGED_CONTEXT_ROOT}/${spec.name}`,
+      requirements,
+      tags: [`${imageName}:${tag}`],
+      buildArgs: tierBuildArgs(spec, c),
+      cacheFrom,
+      cacheTo,
+      labels: {
+        "org.opencontainers.image.title": `atlas ${spec.name}${c.materials ? " + materials" : ""}`,
+        "org.opencontainers.image.description": spec.summary,
+        "org.opencontainers.image.version": tag,
+        "org.opencontainers.image.revision": inputs.revision,
+        "org.opencontainers.image.source": inputs.source,
+      },
+      sizeGB: spec.sizeGB + (c.materials ? MATERIALS.sizeGB : 0),
+      buildMinutes: spec.buildMinutes,
+      summary: spec.summary,
+    };
+  });
+  return {
+    stack: inputs.stack,
+    version: inputs.version,
+    materials: c.materials,
+    imageName,
+    push: c.push,
+    noCache: c.build.noCache,
+    platforms: c.build.platforms,
+    builder: c.build.builder,
+    retainOnDelete: c.retainOnDelete,
+    pinned: c.pinned ?? c.tier !== "base",
+    tiers,
+  };
+}
+
+/** All requirements files a stack installs, lowest tier first (cumulative per tier). */
+export function cumulativeRequirements(plan: StackPlan, upTo: TierName): string[] {
+  const out: string[] = [];
+  for (const t of plan.tiers) {
+    out.push(...t.requirements);
+    if (t.tier === upTo) break;
+  }
+  return out;
+}

@@ -1,0 +1,128 @@
+/**
+ * Runs index.ts under pulumi.runtime.setMocks with a chosen stack config and
+ * records every resource registration. Import the program only through
+ * runProgram: it sets the mocks and the config first, then imports.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { vi } from "vitest";
+import { parse } from "yaml";
+
+export const ROOT = join(__dirname, "..", "..");
+export const PROJECT = "atlas";
+
+export interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  id: string;
+}
+
+/** A stack file's `config:` as the engine passes it: strings, JSON for the rest. */
+export function stackFileConfig(stack: string): Record<string, string> {
+  const doc = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+  return Object.fromEntries(
+    Object.entries(doc.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
+}
+
+export function fakeDigest(seed: string): string {
+  return `sha256:${createHash("sha256").update(seed).digest("hex")}`;
+}
+
+/** Outputs the mock "providers" compute, per resource type. */
+function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  switch (type) {
+    case "docker-build:index:Image": {
+      const digest = fakeDigest(`${name}:${JSON.stringify(inputs.buildArgs)}`);
+      return { ...inputs, digest, ref: `${inputs.tags[0]}@${digest}`, contextHash: fakeDigest(`ctx:${name}`) };
+    }
+    case "docker-build:index:Index":
+      return { ...inputs, ref: `${inputs.tag}@${fakeDigest(`index:${name}`)}` };
+    case "docker:index/remoteImage:RemoteImage":
+      return { ...inputs, imageId: fakeDigest(`image:${inputs.name}`), repoDigest: inputs.name };
+    default:
+      return inputs;
+  }
+}
+
+export interface RunOptions {
+  stack: string;
+  /** Config on top of (or, with fromStackFile false, instead of) the stack file. */
+  config?: Record<string, unknown>;
+  /** Keys (full, e.g. "atlas:registryPassword") set as secrets. */
+  secrets?: Record<string, string>;
+  /** Keys set in plaintext even though they should be secrets. */
+  plaintext?: Record<string, string>;
+  fromStackFile?: boolean;
+  preview?: boolean;
+}
+
+export interface RunResult {
+  resources: Recorded[];
+  outputs: Record<string, unknown>;
+  byType(type: string): Recorded[];
+  one(type: string, name: string): Recorded;
+}
+
+export async function runProgram(opts: RunOptions): Promise<RunResult> {
+  const resources: Recorded[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const id = `${args.name}-id`;
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, id });
+        return { id, state: mockState(args.type, args.name, args.inputs) };
+      },
+      call(args) {
+        return args.inputs;
+      },
+    },
+    PROJECT,
+    opts.stack,
+    opts.preview ?? false,
+  );
+  const config: Record<string, string> = opts.fromStackFile === false ? {} : stackFileConfig(opts.stack);
+  for (const [k, v] of Object.entries(opts.config ?? {})) config[k] = typeof v === "string" ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries({ ...opts.secrets, ...opts.plaintext })) config[k] = v;
+  pulumi.runtime.setAllConfig(config, Object.keys(opts.secrets ?? {}));
+
+  vi.resetModules();
+  const program = (await import("../../index")) as Record<string, unknown>;
+  const outputs = (await unwrap(program)) as Record<string, unknown>;
+  return {
+    resources,
+    outputs,
+    byType: (type) => resources.filter((r) => r.type === type),
+    one: (type, name) => {
+      const found = resources.filter((r) => r.type === type && r.name === name);
+      if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+      return found[0];
+    },
+  };
+}
+
+/** Resolves every Output inside a value (secrets included) to its plain value. */
+export function unwrap<T>(value: T): Promise<unknown> {
+  return new Promise((resolve) => pulumi.output(value as pulumi.Input<T>).apply((v) => resolve(v)));
+}
+
+/** True when an Output (or a value holding one) is marked secret. */
+export async function isSecret(value: pulumi.Input<unknown>): Promise<boolean> {
+  return pulumi.output(value).isSecret;
+}
+
+// How the SDK serializes a secret value in resource inputs.
+const SPECIAL_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** The plain value of a secret-wrapped input; fails the test when the input is not a secret. */
+export function secretValue(input: unknown): unknown {
+  const wrapped = input as Record<string, unknown> | undefined;
+  if (!wrapped || wrapped[SPECIAL_SIG] !== SECRET_SIG) {
+    throw new Error(`expected a secret input, found ${JSON.stringify(input)}`);
+  }
+  return wrapped.value;
+}
