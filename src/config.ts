@@ -58,6 +58,8 @@ export const buildSchema = z.strictObject({
     .array(z.string().regex(PLATFORM_RE, { error: (iss) => `expected a platform such as linux/amd64, found ${JSON.stringify(iss.input)}` }))
     .default([]),
   builder: z.string().min(1).optional(),
+  /** A PEM bundle on the build host that pip inside the build trusts (a TLS-intercepting proxy's CA). */
+  caCertificates: z.string().min(1).optional(),
 });
 
 export const registrySchema = z.strictObject({
@@ -243,6 +245,14 @@ function crossChecks(c: AtlasConfig, pathExists: (path: string) => boolean): str
   }
   if (c.cache.type === "registry" && !c.registry) {
     problems.push(`${NAMESPACE}:cache.type: "registry" needs ${NAMESPACE}:registry; set the registry, or cache.type "local", "gha", "inline" or "off"`);
+  }
+  if (c.build.caCertificates && !pathExists(c.build.caCertificates)) {
+    problems.push(`${NAMESPACE}:build.caCertificates: ${JSON.stringify(c.build.caCertificates)} does not exist on this host; accepted: a path to a PEM bundle`);
+  }
+  if (!c.push && c.tier !== "base") {
+    problems.push(
+      `${NAMESPACE}:push: is false but ${NAMESPACE}:tier is ${JSON.stringify(c.tier)}; upper tiers are built on the lower tier's pushed image, so push must be true above tier 0`,
+    );
   }
   const topLevel = TIER_NAMES.indexOf(c.tier);
   for (const [name, lab] of Object.entries(c.jupyter.labs)) {

@@ -19,6 +19,8 @@ export interface TierImagesArgs {
   credentials?: RegistryCredentials;
   /** A private package index URL (token included), passed as a BuildKit secret. */
   pipIndexUrl?: pulumi.Input<string>;
+  /** PEM text pip trusts during the build; a BuildKit secret so it is in no layer and no cache key. */
+  caCertificates?: string;
 }
 
 export interface TierOutputs {
@@ -28,6 +30,7 @@ export interface TierOutputs {
 }
 
 export const PIP_INDEX_SECRET = "pip-index-url";
+export const CA_CERTIFICATES_SECRET = "ca-certificates";
 
 export function cacheFromArg(e: CacheEntry): dockerbuild.types.input.CacheFromArgs {
   switch (e.type) {
@@ -108,8 +111,15 @@ function imageArgs(plan: StackPlan, tier: TierPlan, below: dockerbuild.Image | u
     platforms: plan.platforms.length ? (plan.platforms as dockerbuild.Platform[]) : undefined,
     builder: plan.builder ? { name: plan.builder } : undefined,
     registries: args.credentials ? [args.credentials] : undefined,
-    secrets: args.pipIndexUrl ? { [PIP_INDEX_SECRET]: args.pipIndexUrl } : undefined,
-    // Rotating the index token must not rebuild every tier.
-    ignoreSecretsInDiffCalculation: args.pipIndexUrl ? [PIP_INDEX_SECRET] : undefined,
+    secrets: buildSecrets(args),
+    // Rotating the index token or the CA bundle must not rebuild every tier.
+    ignoreSecretsInDiffCalculation: Object.keys(buildSecrets(args) ?? {}).length ? Object.keys(buildSecrets(args) ?? {}) : undefined,
   };
+}
+
+function buildSecrets(args: TierImagesArgs): Record<string, pulumi.Input<string>> | undefined {
+  const secrets: Record<string, pulumi.Input<string>> = {};
+  if (args.pipIndexUrl) secrets[PIP_INDEX_SECRET] = args.pipIndexUrl;
+  if (args.caCertificates) secrets[CA_CERTIFICATES_SECRET] = args.caCertificates;
+  return Object.keys(secrets).length ? secrets : undefined;
 }

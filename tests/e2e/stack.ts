@@ -1,0 +1,70 @@
+/**
+ * A throwaway copy of the project with its own file state backend and stack,
+ * so no committed stack file or state is touched (the Automation API rewrites
+ * Pulumi.yaml and deletes stack files it is told to remove).
+ */
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+
+const ROOT = join(__dirname, "..", "..");
+const COPIED = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "VERSION", "src", "docker", "requirements", "constraints", "bin"];
+
+/** Small but real requirement sets from PyPI, JupyterLab in tier 0; all pinned. */
+export const E2E_REQUIREMENTS: Record<string, { file: string; lines: string[]; imports: string[] }> = {
+  base: { file: "requirements.txt", lines: ["jupyterlab==4.5.0"], imports: ["jupyterlab", "jupyter_server"] },
+  llm: { file: "requirements-llm.txt", lines: ["six==1.17.0"], imports: ["six"] },
+  full: { file: "requirements-accel.txt", lines: ["tabulate==0.9.0"], imports: ["tabulate"] },
+};
+
+export class TempProject {
+  readonly dir: string;
+  readonly id = randomBytes(4).toString("hex");
+  private readonly passphrase = randomBytes(16).toString("hex");
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), "atlas-e2e-"));
+    for (const entry of COPIED) if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(this.dir, entry), { recursive: true });
+    symlinkSync(join(ROOT, "node_modules"), join(this.dir, "node_modules"));
+    mkdirSync(join(this.dir, ".state"));
+    for (const { file, lines } of Object.values(E2E_REQUIREMENTS)) this.writeRequirements(file, lines);
+  }
+
+  writeRequirements(file: string, lines: string[]): void {
+    writeFileSync(join(this.dir, "requirements", file), `# e2e set\n${lines.join("\n")}\n`);
+  }
+
+  get envVars(): Record<string, string> {
+    return {
+      PULUMI_BACKEND_URL: `file://${join(this.dir, ".state")}`,
+      PULUMI_CONFIG_PASSPHRASE: this.passphrase,
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+    };
+  }
+
+  async stack(name: string): Promise<Stack> {
+    return LocalWorkspace.createOrSelectStack({ stackName: name, workDir: this.dir }, { envVars: this.envVars });
+  }
+
+  /**
+   * Writes the plain part of a stack's config as YAML (objects stay objects,
+   * as Pulumi.yaml declares them), keeping the secrets and the salt that
+   * `setConfig --secret` put there.
+   */
+  writeConfig(stack: string, config: Record<string, unknown>): void {
+    const file = join(this.dir, `Pulumi.${stack}.yaml`);
+    const existing = existsSync(file) ? ((parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown>; encryptionsalt?: string }) : {};
+    const secure = Object.fromEntries(
+      Object.entries(existing.config ?? {}).filter(([, v]) => typeof v === "object" && v !== null && "secure" in v),
+    );
+    writeFileSync(file, stringify({ ...(existing.encryptionsalt ? { encryptionsalt: existing.encryptionsalt } : {}), config: { ...config, ...secure } }));
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * What the e2e suite needs from scripts/toolchain-up.sh, found or reported
+ * missing. In CI a missing piece fails the suite; elsewhere the suite skips,
+ * and says so loudly.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export const TOOLCHAIN_DIR = process.env.ATLAS_TOOLCHAIN_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "atlas-toolchain");
+export const RUN_DIR = join(TOOLCHAIN_DIR, "run");
+export const REGISTRY = process.env.ATLAS_REGISTRY_ADDR ?? "localhost:5000";
+export const REGISTRY_USER = "atlas";
+export const BUILDER = process.env.ATLAS_BUILDER ?? "atlas";
+
+export interface Toolchain {
+  registryPassword: string;
+  standinRef: string;
+  caCertificates?: string;
+}
+
+function works(cmd: string, args: string[]): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: "ignore", timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The missing pieces, each with how to get it; empty when everything is there. */
+export function missingPieces(): string[] {
+  const missing: string[] = [];
+  if (!works("pulumi", ["version"])) missing.push("pulumi CLI on PATH (scripts/toolchain-up.sh builds it)");
+  if (!works("docker", ["info"])) missing.push("a running Docker engine");
+  if (!existsSync(join(RUN_DIR, "registry", "password"))) missing.push(`the local registry's password file in ${RUN_DIR}/registry`);
+  if (!existsSync(join(RUN_DIR, "standin.ref"))) missing.push(`the stand-in base image (${RUN_DIR}/standin.ref)`);
+  const buildx = existsSync(join(TOOLCHAIN_DIR, "bin", "buildx")) ? [join(TOOLCHAIN_DIR, "bin", "buildx")] : ["docker", "buildx"];
+  if (!works(buildx[0], [...buildx.slice(1), "inspect", BUILDER])) missing.push(`the buildx builder "${BUILDER}"`);
+  return missing;
+}
+
+export function loadToolchain(): Toolchain {
+  return {
+    registryPassword: readFileSync(join(RUN_DIR, "registry", "password"), "utf8").trim(),
+    standinRef: readFileSync(join(RUN_DIR, "standin.ref"), "utf8").trim(),
+    caCertificates: hostCaBundle(),
+  };
+}
+
+/** The CA bundle this host's pip trusts (a TLS proxy's CA), as scripts/lib.sh finds it. */
+function hostCaBundle(): string | undefined {
+  let cert = process.env.PIP_CERT;
+  if (!cert) {
+    try {
+      cert = execFileSync("python3", ["-m", "pip", "config", "get", "global.cert"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      cert = undefined;
+    }
+  }
+  return cert && existsSync(cert) ? cert : undefined;
+}
