@@ -1,0 +1,194 @@
+/**
+ * JupyterLab: one lab container per enabled atlas:jupyter.labs entry, on the
+ * tier image the stack built, pinned by digest. The container is described by
+ * labContainerSpec (lab-spec.ts); this file only maps that description onto
+ * @pulumi/docker and wires the image, the workspace volume and the token.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { AtlasConfig, ConfigError, LabConfig } from "./config";
+import { TierImages } from "./images";
+import { LabContainerSpec, LabImage, TOKEN_FILE, labContainerSpec, labsProblems } from "./lab-spec";
+import { LabToken } from "./lab-token";
+
+/** Seconds `pulumi up` waits for the healthcheck to pass before it fails the container. */
+export const WAIT_TIMEOUT_SECONDS = 180;
+
+export interface JupyterLabArgs {
+  /** The lab's key under atlas:jupyter.labs. */
+  labName: string;
+  lab: LabConfig;
+  /** The tier image: its pushed `tag@sha256:` ref, or its local tag when the stack does not push. */
+  image: pulumi.Input<string>;
+  /** Set when `image` is a mutable local tag: a new digest then re-resolves the image. */
+  imageDigest?: pulumi.Input<string>;
+  /** The user the tier-0 stage created (atlas:build username, uid, gid). */
+  user: Omit<LabImage, "ref">;
+  token: pulumi.Input<string>;
+  stack: string;
+}
+
+/** `http://<bind>:<port>/lab?token=…`; a wildcard bind is opened through loopback. Callers keep it secret. */
+export function labUrl(lab: Pick<LabConfig, "bind" | "port">, token: string): string {
+  const host = lab.bind === "0.0.0.0" ? "127.0.0.1" : lab.bind;
+  return `http://${host}:${lab.port}/lab?token=${encodeURIComponent(token)}`;
+}
+
+function seconds(n: number): string {
+  return `${n}s`;
+}
+
+/** The docker.Container inputs for a spec; the token enters only as an uploaded file. */
+export function containerArgs(spec: LabContainerSpec<pulumi.Input<string>>, token: pulumi.Input<string>): docker.ContainerArgs {
+  const h = spec.healthcheck;
+  return {
+    name: spec.name,
+    image: spec.image,
+    user: spec.user,
+    command: spec.command,
+    envs: spec.env,
+    labels: Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
+    ports: [spec.port],
+    mounts: [{ type: spec.workspace.type, source: spec.workspace.source, target: spec.workspace.target }],
+    uploads: [
+      {
+        file: spec.tokenFile,
+        content: pulumi.secret(token),
+        // The upload lands root-owned; the lab runs as uid:gid, so the file must
+        // be world-readable (upload owner/group are in the 5.2.0 types but not in
+        // the upstream provider, so they are not relied on). Inside the container
+        // that hides nothing: every process there is the lab user, and kernels
+        // inherit JUPYTER_TOKEN from the server anyway.
+        permissions: "0444",
+      },
+    ],
+    shmSize: spec.shmSizeMiB,
+    memory: spec.memoryMiB,
+    cpus: spec.cpus === undefined ? undefined : String(spec.cpus),
+    capabilities: { drops: spec.capDrop },
+    securityOpts: spec.securityOpts,
+    init: spec.init,
+    healthcheck: {
+      tests: h.test,
+      interval: seconds(h.intervalSeconds),
+      timeout: seconds(h.timeoutSeconds),
+      retries: h.retries,
+      startPeriod: seconds(h.startPeriodSeconds),
+    },
+    // `pulumi up` returns only once JupyterLab answers, and fails when it never does.
+    wait: true,
+    waitTimeout: WAIT_TIMEOUT_SECONDS,
+    restart: spec.restart,
+    destroyGraceSeconds: spec.stopGraceSeconds,
+    stopTimeout: spec.stopGraceSeconds,
+    // deviceRequests rather than `gpus`: the provider parses `gpus` like
+    // `docker run --gpus` (CSV), so an unquoted "device=0,2" becomes device 0
+    // plus count 2. The driver must be named: the provider defaults it to cdi.
+    deviceRequests: spec.gpu
+      ? [
+          "all" in spec.gpu
+            ? { driver: "nvidia", count: -1, capabilities: ["gpu"] }
+            : { driver: "nvidia", deviceIds: spec.gpu.deviceIds, capabilities: ["gpu"] },
+        ]
+      : undefined,
+  };
+}
+
+export class JupyterLab extends pulumi.ComponentResource {
+  readonly image: docker.RemoteImage;
+  readonly volume?: docker.Volume;
+  readonly container: docker.Container;
+  readonly containerName: pulumi.Output<string>;
+  /** Secret: it carries the token. Resolves once the container exists. */
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: JupyterLabArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atlas:lab:JupyterLab", name, {}, opts);
+    const { lab } = args;
+
+    this.image = new docker.RemoteImage(
+      `${name}-image`,
+      {
+        name: args.image,
+        // The image is the stack's build output, shared with other labs and
+        // stacks: destroying a lab must not delete it from the host.
+        keepLocally: true,
+        triggers: args.imageDigest === undefined ? undefined : { digest: args.imageDigest },
+      },
+      { parent: this },
+    );
+
+    if ("volume" in lab.workspace) {
+      this.volume = new docker.Volume(
+        `${name}-workspace`,
+        { name: lab.workspace.volume },
+        // The notebooks live here: `pulumi destroy` leaves the volume on the host,
+        // and the next `pulumi up` adopts it by name (creating a volume that
+        // exists is a no-op in docker).
+        { parent: this, retainOnDelete: true },
+      );
+    }
+
+    const spec = labContainerSpec(args.labName, lab, { ...args.user, ref: this.image.imageId }, TOKEN_FILE, args.stack);
+    this.container = new docker.Container(`${name}-container`, containerArgs(spec, args.token), {
+      parent: this,
+      dependsOn: this.volume ? [this.volume] : [],
+      // A new digest (or any other change) replaces the container. The old one
+      // must be gone first: the name and the host port are unique, and two
+      // servers must never write to the same workspace at once.
+      deleteBeforeReplace: true,
+    });
+    this.containerName = this.container.name;
+    // Built from the container's output so it resolves once the container exists.
+    this.url = pulumi.secret(pulumi.all([this.container.name, args.token]).apply(([, token]) => labUrl(lab, token)));
+
+    this.registerOutputs({ url: this.url, containerName: this.containerName, imageId: this.image.imageId });
+  }
+}
+
+export interface Labs {
+  labs: Record<string, JupyterLab>;
+  /** The first enabled lab's URL (secret); undefined when no lab is enabled. */
+  jupyterUrl?: pulumi.Output<string>;
+}
+
+/**
+ * One JupyterLab per enabled lab. Disabled labs register nothing, and with no
+ * enabled lab not even a token is generated.
+ * @throws ConfigError before any lab resource is registered, for env the spec
+ *   owns and for two labs on one address and port
+ */
+export function createLabs(config: AtlasConfig, images: TierImages, stack: string): Labs {
+  const problems = labsProblems(config.jupyter.labs);
+  if (problems.length) throw new ConfigError(problems);
+  const enabled = Object.entries(config.jupyter.labs).filter(([, lab]) => lab.enabled);
+  if (!enabled.length) return { labs: {} };
+
+  // One token per stack, like atlas:jupyterToken itself. parseConfig has
+  // already refused a plaintext atlas:jupyterToken.
+  const token = pulumi.secret(config.jupyterToken ?? new LabToken("atlas-jupyter-token").value);
+  const user = { uid: config.build.uid, gid: config.build.gid, username: config.build.username };
+  const labs: Record<string, JupyterLab> = {};
+  for (const [labName, lab] of enabled) {
+    const tier = images.outputs[lab.tier];
+    // parseConfig allows only tiers this stack builds; this guards the invariant.
+    if (!tier) throw new Error(`lab ${labName}: tier ${lab.tier} has no image in this stack`);
+    labs[labName] = new JupyterLab(`lab-${labName}`, {
+      labName,
+      lab,
+      // Without a registry the tier is only loaded into the local daemon, which
+      // knows it by tag, not by a registry digest.
+      image: config.push ? tier.ref : tier.tags[0],
+      imageDigest: config.push ? undefined : tier.digest,
+      user,
+      token,
+      stack,
+    });
+  }
+  return { labs, jupyterUrl: labs[enabled[0][0]].url };
+}
+
+/** Per-lab stack outputs: the URL (secret) and the container name for `docker logs`. */
+export function labOutputs(labs: Record<string, JupyterLab>): Record<string, { url: pulumi.Output<string>; container: pulumi.Output<string> }> {
+  return Object.fromEntries(Object.entries(labs).map(([name, lab]) => [name, { url: lab.url, container: lab.containerName }]));
+}

@@ -1,0 +1,401 @@
+import * as pulumi from "@pulumi/pulumi";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ConfigError, LabConfig, labSchema } from "../../src/config";
+import { LAB_PORT, TOKEN_FILE, dockerRunArgs, labContainerSpec, labsProblems } from "../../src/lab-spec";
+import { TOKEN_BYTES, newToken, tokenProvider } from "../../src/lab-token";
+import { fakeDigest, runProgram, RunResult, secretValue } from "./harness";
+import { OptionsTap, tapResourceOptions } from "./resource-options";
+
+const CONTAINER = "docker:index/container:Container";
+const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const VOLUME = "docker:index/volume:Volume";
+const TOKEN = "pulumi-nodejs:dynamic/lab:Token";
+const LAB = "atlas:lab:JupyterLab";
+
+const SECRET_TOKEN = "lab-token-0123456789abcdef";
+
+let tap: OptionsTap;
+beforeEach(() => {
+  tap = tapResourceOptions();
+});
+afterEach(() => tap.stop());
+
+/** The dev stack with its labs replaced, and the token set as a secret unless told otherwise. */
+function devWithLabs(labs: Record<string, unknown>, opts: { token?: string | null; config?: Record<string, unknown> } = {}) {
+  const token = opts.token === undefined ? SECRET_TOKEN : opts.token;
+  return runProgram({
+    stack: "dev",
+    config: { "atlas:jupyter": { labs }, ...opts.config },
+    secrets: token === null ? {} : { "atlas:jupyterToken": token },
+  });
+}
+
+function container(run: RunResult, lab = "main") {
+  return run.one(CONTAINER, `lab-${lab}-container`).inputs;
+}
+
+/** The program's exports as the engine sees them, before unwrapping (runProgram already imported it). */
+async function programExports(): Promise<Record<string, unknown>> {
+  return (await import("../../index")) as Record<string, unknown>;
+}
+
+function isSecretOutput(value: unknown): Promise<boolean> {
+  return pulumi.isSecret(pulumi.output(value as pulumi.Input<string>));
+}
+
+/**
+ * Expects the program to fail with `message`. A lab check fails after
+ * TierImages was registered (index.ts creates the labs after the images), so
+ * that registration is drained before the next run replaces the mocks.
+ */
+async function expectProgramError(run: Promise<unknown>, message: RegExp): Promise<void> {
+  await expect(run).rejects.toThrow(message);
+  await pulumi.runtime.disconnect();
+}
+
+describe("the dev stack's lab", () => {
+  it("runs lab main on the base tier pulled by digest, kept locally, with every GPU", async () => {
+    const run = await runProgram({ stack: "dev" });
+    expect(run.byType(LAB).map((l) => l.name)).toEqual(["lab-main"]);
+    const baseRef = (run.outputs.tiers as Record<string, { ref: string }>).base.ref;
+    expect(baseRef).toMatch(/\/atlas:v0\.6-base@sha256:[0-9a-f]{64}$/);
+    const image = run.one(REMOTE_IMAGE, "lab-main-image").inputs;
+    expect(image.name).toBe(baseRef);
+    expect(image.keepLocally).toBe(true);
+    const c = container(run);
+    expect(c.name).toBe("atlas-dev-main");
+    // The container runs the pulled image by id, not the mutable tag.
+    expect(c.image).toBe(fakeDigest(`image:${baseRef}`));
+    expect(c.deviceRequests).toEqual([{ driver: "nvidia", count: -1, capabilities: ["gpu"] }]);
+    expect(c.envs).toEqual(expect.arrayContaining(["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=compute,utility"]));
+    expect(c.ports).toEqual([{ internal: 8888, external: 8888, ip: "127.0.0.1", protocol: "tcp" }]);
+    expect(c.mounts).toEqual([{ type: "volume", source: "atlas-dev-workspace", target: "/workspace" }]);
+    expect(run.one(VOLUME, "lab-main-workspace").inputs.name).toBe("atlas-dev-workspace");
+    expect(tap.of(VOLUME, "lab-main-workspace").retainOnDelete).toBe(true);
+  });
+
+  it("generates the token once per stack, kept in the state as a secret, when atlas:jupyterToken is unset", async () => {
+    const run = await runProgram({ stack: "dev" });
+    expect(run.byType(TOKEN).map((t) => t.name)).toEqual(["atlas-jupyter-token"]);
+    const token = secretValue(run.one(TOKEN, "atlas-jupyter-token").inputs.value) as string;
+    expect(token).toMatch(new RegExp(`^[0-9a-f]{${TOKEN_BYTES * 2}}$`));
+    // The mocks echo the placeholder input; the real provider draws its own on create (tested below).
+    expect(tap.of(TOKEN, "atlas-jupyter-token").ignoreChanges).toEqual(["value"]);
+    expect(tap.of(TOKEN, "atlas-jupyter-token").additionalSecretOutputs).toEqual(["value"]);
+    expect(secretValue(container(run).uploads)).toEqual([expect.objectContaining({ file: TOKEN_FILE, content: token })]);
+    expect(run.outputs.jupyterUrl).toBe(`http://127.0.0.1:8888/lab?token=${token}`);
+  });
+
+  it("exports jupyterUrl and labs.main.url as secrets, and the container name", async () => {
+    const run = await runProgram({ stack: "dev", secrets: { "atlas:jupyterToken": SECRET_TOKEN } });
+    const exported = await programExports();
+    expect(run.byType(LAB), "the program module was reused, not run again").toHaveLength(1);
+    expect(await isSecretOutput(exported.jupyterUrl)).toBe(true);
+    const labs = exported.labs as Record<string, { url: pulumi.Output<string> }>;
+    expect(await isSecretOutput(labs.main.url)).toBe(true);
+    expect(run.outputs.jupyterUrl).toBe(`http://127.0.0.1:8888/lab?token=${SECRET_TOKEN}`);
+    expect(run.outputs.labs).toEqual({ main: { url: `http://127.0.0.1:8888/lab?token=${SECRET_TOKEN}`, container: "atlas-dev-main" } });
+  });
+
+  it("previews without unknowns: the lab, its image and a secret URL", async () => {
+    const run = await runProgram({ stack: "dev", preview: true });
+    expect(run.byType(CONTAINER).map((c) => c.name)).toEqual(["lab-main-container"]);
+    expect(await isSecretOutput((await programExports()).jupyterUrl)).toBe(true);
+    expect(run.outputs.jupyterUrl).toMatch(/^http:\/\/127\.0\.0\.1:8888\/lab\?token=[0-9a-f]{48}$/);
+  });
+});
+
+describe("container security defaults", () => {
+  it("runs as the image's numeric uid:gid with every capability dropped and no new privileges", async () => {
+    const run = await devWithLabs({ main: {} }, { config: { "atlas:build": { uid: 1234, gid: 2345 } } });
+    const c = container(run);
+    expect(c.user).toBe("1234:2345");
+    expect(c.capabilities).toEqual({ drops: ["ALL"] });
+    expect(c.securityOpts).toEqual(["no-new-privileges"]);
+    expect(c.privileged).toBeUndefined();
+    expect(c.init).toBe(true);
+  });
+
+  it("publishes port 8888 on the loopback bind address only", async () => {
+    const run = await devWithLabs({ main: { port: 9999, bind: "127.0.0.2" } });
+    expect(container(run).ports).toEqual([{ internal: 8888, external: 9999, ip: "127.0.0.2", protocol: "tcp" }]);
+    expect(container(run).publishAllPorts).toBeUndefined();
+    expect(run.outputs.jupyterUrl).toBe(`http://127.0.0.2:9999/lab?token=${SECRET_TOKEN}`);
+  });
+
+  it("publishes on 0.0.0.0 only with exposePublicly, and the URL then goes through loopback", async () => {
+    const run = await devWithLabs({ main: { bind: "0.0.0.0", exposePublicly: true } });
+    expect(container(run).ports).toEqual([{ internal: 8888, external: 8888, ip: "0.0.0.0", protocol: "tcp" }]);
+    expect(run.outputs.jupyterUrl).toBe(`http://127.0.0.1:8888/lab?token=${SECRET_TOKEN}`);
+  });
+
+  it("waits for atlas-healthcheck, restarts unless stopped and gives kernels time to stop", async () => {
+    const c = container(await devWithLabs({ main: {} }));
+    expect(c.healthcheck).toEqual({ tests: ["CMD", "atlas-healthcheck"], interval: "10s", timeout: "10s", retries: 3, startPeriod: "60s" });
+    expect(c.wait).toBe(true);
+    expect(c.waitTimeout).toBeGreaterThanOrEqual(120);
+    expect(c.restart).toBe("unless-stopped");
+    expect(c.destroyGraceSeconds).toBeGreaterThanOrEqual(30);
+    expect(c.stopTimeout).toBe(c.destroyGraceSeconds);
+    expect(c.command).toEqual(["atlas-lab"]);
+    expect(c.entrypoints).toBeUndefined();
+  });
+
+  it("replaces the container delete-first, inside the lab component", async () => {
+    await devWithLabs({ main: {} });
+    const options = tap.of(CONTAINER, "lab-main-container");
+    expect(options.deleteBeforeReplace).toBe(true);
+    expect(options.parent).toMatch(/atlas:lab:JupyterLab::lab-main$/);
+    expect(tap.of(REMOTE_IMAGE, "lab-main-image").parent).toMatch(/::lab-main$/);
+  });
+
+  it("a new tier digest replaces the image and therefore the container", async () => {
+    const a = await devWithLabs({ main: {} });
+    const b = await devWithLabs({ main: {} }, { config: { "atlas:build": { maxJobs: 4 } } });
+    expect(b.one(REMOTE_IMAGE, "lab-main-image").inputs.name).not.toBe(a.one(REMOTE_IMAGE, "lab-main-image").inputs.name);
+    expect(container(b).image).not.toBe(container(a).image);
+  });
+});
+
+describe("the token", () => {
+  it("atlas:jupyterToken is uploaded as a secret file the lab user can read, and nothing else carries it", async () => {
+    const run = await devWithLabs({ main: {} });
+    expect(run.byType(TOKEN)).toEqual([]);
+    const c = container(run);
+    expect(secretValue(c.uploads)).toEqual([{ file: TOKEN_FILE, content: SECRET_TOKEN, permissions: "0444" }]);
+    expect(c.envs).toContain(`ATLAS_TOKEN_FILE=${TOKEN_FILE}`);
+    const { uploads, ...rest } = c;
+    expect(uploads).toBeDefined();
+    expect(JSON.stringify(rest)).not.toContain(SECRET_TOKEN);
+  });
+
+  it("is URL-encoded in jupyterUrl", async () => {
+    const run = await devWithLabs({ main: {} }, { token: "tok&en=with/odd+chars" });
+    expect(run.outputs.jupyterUrl).toBe("http://127.0.0.1:8888/lab?token=tok%26en%3Dwith%2Fodd%2Bchars");
+  });
+
+  it("one generated token serves every lab of the stack", async () => {
+    const run = await devWithLabs({ a: { port: 8888 }, b: { port: 8889, gpus: "none", workspace: { volume: "b-notebooks" } } }, { token: null });
+    expect(run.byType(TOKEN)).toHaveLength(1);
+    expect(run.byType(CONTAINER).map((c) => c.name).sort()).toEqual(["lab-a-container", "lab-b-container"]);
+    const token = secretValue(run.one(TOKEN, "atlas-jupyter-token").inputs.value);
+    for (const c of run.byType(CONTAINER)) expect((secretValue(c.inputs.uploads) as { content: string }[])[0].content).toBe(token);
+  });
+
+  it("refuses JUPYTER_TOKEN in a lab's env, and variables the lab owns", async () => {
+    await expectProgramError(
+      devWithLabs({ main: { env: { JUPYTER_TOKEN: "plaintext-token-1234" } } }),
+      /atlas:jupyter\.labs\.main\.env\.JUPYTER_TOKEN: would put the token in plaintext.*accepted: the secret atlas:jupyterToken/,
+    );
+    await expectProgramError(
+      devWithLabs({ main: { env: { NVIDIA_VISIBLE_DEVICES: "1" } } }),
+      /atlas:jupyter\.labs\.main\.env\.NVIDIA_VISIBLE_DEVICES: is set by ATLAS for every lab/,
+    );
+    expect(tap.names().filter((n) => n.startsWith(CONTAINER) || n.startsWith(TOKEN))).toEqual([]);
+  });
+
+  it("passes other env through", async () => {
+    const c = container(await devWithLabs({ main: { env: { HF_HOME: "/workspace/.hf", TZ: "UTC" } } }));
+    expect(c.envs).toEqual(expect.arrayContaining(["HF_HOME=/workspace/.hf", "TZ=UTC"]));
+  });
+});
+
+describe("the token provider", () => {
+  it("draws a hex token of TOKEN_BYTES random bytes on create, new each time", async () => {
+    const a = await tokenProvider.create({ value: "placeholder" });
+    const b = await tokenProvider.create({ value: "placeholder" });
+    expect(a.outs?.value).toMatch(new RegExp(`^[0-9a-f]{${TOKEN_BYTES * 2}}$`));
+    expect([b.outs?.value, b.id]).not.toContain(a.outs?.value);
+    expect(a.id).not.toBe(b.id);
+    expect(newToken()).toMatch(new RegExp(`^[0-9a-f]{${TOKEN_BYTES * 2}}$`));
+  });
+
+  it("is stable: never a diff (placeholder or serialized provider), kept on update and refresh", async () => {
+    const olds = { value: "f".repeat(48) };
+    const news = { value: newToken(), __provider: "a newer serialization" } as { value: string };
+    expect(await tokenProvider.diff!("id", olds, news)).toEqual({ changes: false });
+    expect(await tokenProvider.update!("id", olds, news)).toEqual({ outs: olds });
+    expect(await tokenProvider.read!("id", olds)).toEqual({ id: "id", props: olds });
+  });
+});
+
+describe("gpus", () => {
+  it("a device list becomes one nvidia device request for those ids", async () => {
+    const c = container(await devWithLabs({ main: { gpus: [0, "2"] } }));
+    expect(c.deviceRequests).toEqual([{ driver: "nvidia", deviceIds: ["0", "2"], capabilities: ["gpu"] }]);
+    expect(c.gpus).toBeUndefined();
+    expect(c.envs).toEqual(expect.arrayContaining(["NVIDIA_VISIBLE_DEVICES=0,2", "NVIDIA_DRIVER_CAPABILITIES=compute,utility"]));
+  });
+
+  it("none requests no GPU, and hides the image's NVIDIA_VISIBLE_DEVICES=all from an nvidia default runtime", async () => {
+    const c = container(await devWithLabs({ main: { gpus: "none" } }));
+    expect(c.deviceRequests).toBeUndefined();
+    expect(c.gpus).toBeUndefined();
+    expect(c.envs.filter((e: string) => e.startsWith("NVIDIA_"))).toEqual(["NVIDIA_VISIBLE_DEVICES=void"]);
+  });
+});
+
+describe("workspace and resources", () => {
+  const dir = mkdtempSync(join(tmpdir(), "atlas-lab-ws-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a host path is bind-mounted at /workspace, with no volume resource", async () => {
+    const run = await devWithLabs({ main: { workspace: { hostPath: dir } } });
+    expect(container(run).mounts).toEqual([{ type: "bind", source: dir, target: "/workspace" }]);
+    expect(run.byType(VOLUME)).toEqual([]);
+  });
+
+  it("a named volume is a resource kept on destroy, and the container depends on it", async () => {
+    const run = await devWithLabs({ main: { workspace: { volume: "notebooks" } } });
+    expect(container(run).mounts).toEqual([{ type: "volume", source: "notebooks", target: "/workspace" }]);
+    expect(run.one(VOLUME, "lab-main-workspace").inputs).toEqual({ name: "notebooks" });
+    expect(tap.of(VOLUME, "lab-main-workspace").retainOnDelete).toBe(true);
+    expect(tap.of(CONTAINER, "lab-main-container").dependencies).toEqual(expect.arrayContaining([expect.stringMatching(/docker:index\/volume:Volume::lab-main-workspace$/)]));
+  });
+
+  it("shm size, memory and cpus reach the container in MiB and CPUs", async () => {
+    const c = container(await devWithLabs({ main: { shmSize: 4096, memory: 16384, cpus: 6.5 } }));
+    expect([c.shmSize, c.memory, c.cpus]).toEqual([4096, 16384, "6.5"]);
+    const d = container(await devWithLabs({ main: {} }));
+    expect([d.shmSize, d.memory, d.cpus]).toEqual([2048, undefined, undefined]);
+  });
+
+  it("a stack that does not push runs the tier by its local tag, replaced when the digest changes", async () => {
+    const run = await devWithLabs({ main: {} }, { config: { "atlas:push": false, "atlas:cache": { type: "off" } } });
+    const base = (run.outputs.tiers as Record<string, { tags: string[]; digest: string }>).base;
+    const image = run.one(REMOTE_IMAGE, "lab-main-image").inputs;
+    expect(image.name).toBe(base.tags[0]);
+    expect(image.name).not.toContain("@");
+    expect(image.triggers).toEqual({ digest: base.digest });
+  });
+});
+
+describe("disabled labs", () => {
+  it("register nothing: no image, volume, container or token, and no URL", async () => {
+    const run = await devWithLabs({ main: { enabled: false } }, { token: null });
+    for (const type of [LAB, CONTAINER, REMOTE_IMAGE, VOLUME, TOKEN]) expect(run.byType(type)).toEqual([]);
+    expect(run.outputs.jupyterUrl).toBeUndefined();
+    expect(run.outputs.labs).toEqual({});
+  });
+
+  it("only the enabled ones run, and jupyterUrl is the first enabled lab's", async () => {
+    const run = await devWithLabs({ off: { enabled: false, port: 8888 }, on: { port: 8888 } });
+    expect(run.byType(LAB).map((l) => l.name)).toEqual(["lab-on"]);
+    // A disabled lab holds neither its port nor its volume.
+    expect(run.outputs.jupyterUrl).toBe(`http://127.0.0.1:8888/lab?token=${SECRET_TOKEN}`);
+  });
+
+  it("a stack without labs has none", async () => {
+    const run = await runProgram({ stack: "llm" });
+    for (const type of [LAB, CONTAINER, REMOTE_IMAGE, VOLUME, TOKEN]) expect(run.byType(type)).toEqual([]);
+  });
+});
+
+describe("bad lab config fails with the key, the value and what is accepted", () => {
+  it.each([
+    ["a port out of range", { port: 70000 }, /atlas:jupyter\.labs\.main\.port: expected a port from 1 to 65535, found 70000/],
+    ["an unknown tier", { tier: "huge" }, /atlas:jupyter\.labs\.main\.tier: expected one of base, llm, full \(or BUILD_TIER 0, 1, 2\), found "huge"/],
+    ["a tier the stack does not build", { tier: "llm" }, /atlas:jupyter\.labs\.main\.tier: "llm" is not built by this stack .*; accepted: base/],
+    ["0.0.0.0 without exposePublicly", { bind: "0.0.0.0" }, /atlas:jupyter\.labs\.main\.bind: "0\.0\.0\.0" publishes JupyterLab beyond this host; accepted: a loopback address/],
+    ["a host path that does not exist", { workspace: { hostPath: "/nonexistent/atlas-notebooks" } }, /atlas:jupyter\.labs\.main\.workspace\.hostPath: "\/nonexistent\/atlas-notebooks" does not exist on this host/],
+  ])("%s", async (_what, lab, message) => {
+    await expectProgramError(devWithLabs({ main: lab }), message);
+    expect(tap.names().filter((n) => n.includes("docker:index/"))).toEqual([]);
+  });
+
+  it("two labs on the same address and port", async () => {
+    await expectProgramError(
+      devWithLabs({ a: { port: 8888, workspace: { volume: "a" } }, b: { port: 8888, workspace: { volume: "b" } } }),
+      /atlas:jupyter\.labs\.b\.port: 8888 on 127\.0\.0\.1 is already published by lab "a" \(127\.0\.0\.1:8888\); accepted: a port no other enabled lab publishes/,
+    );
+    expect(tap.names().filter((n) => n.includes("docker:index/"))).toEqual([]);
+  });
+
+  it("two labs on one named volume", async () => {
+    await expectProgramError(
+      devWithLabs({ a: { port: 8888 }, b: { port: 8889 } }),
+      /atlas:jupyter\.labs\.b\.workspace\.volume: "atlas-workspace" is already the workspace of lab "a"; accepted: a volume name no other enabled lab uses \(such as "atlas-workspace-b"\), or a hostPath/,
+    );
+  });
+
+  it("a wildcard bind overlaps every address on its port; other ports and disabled labs do not", () => {
+    const lab = (l: object): LabConfig => labSchema.parse(l);
+    const ws = (volume: string) => ({ workspace: { volume } });
+    expect(labsProblems({ a: lab({ bind: "0.0.0.0", exposePublicly: true, ...ws("a") }), b: lab(ws("b")) })).toHaveLength(1);
+    expect(labsProblems({ a: lab({ bind: "127.0.0.1", ...ws("a") }), b: lab({ bind: "127.0.0.2", ...ws("b") }) })).toEqual([]);
+    expect(labsProblems({ a: lab(ws("a")), b: lab({ port: 8889, ...ws("b") }) })).toEqual([]);
+    expect(labsProblems({ a: lab({ enabled: false }), b: lab({}) })).toEqual([]);
+    // A host directory may be shared on purpose; only volumes are resources of their own.
+    expect(labsProblems({ a: lab({ workspace: { hostPath: "/data" } }), b: lab({ port: 8889, workspace: { hostPath: "/data" } }) })).toEqual([]);
+  });
+});
+
+describe("labContainerSpec and dockerRunArgs (what the e2e suite runs)", () => {
+  const image = { ref: "localhost:5000/atlas:v0.6-base@sha256:" + "a".repeat(64), uid: 1000, gid: 1000, username: "atlas" };
+  const spec = (l: object) => labContainerSpec("main", labSchema.parse(l), image, TOKEN_FILE, "e2e");
+
+  it("describes the whole container", () => {
+    expect(spec({ workspace: { volume: "ws" }, memory: 8192, cpus: 2 })).toEqual({
+      name: "atlas-e2e-main",
+      image: image.ref,
+      user: "1000:1000",
+      command: ["atlas-lab"],
+      env: ["ATLAS_TOKEN_FILE=/run/atlas/jupyter-token", "NVIDIA_DRIVER_CAPABILITIES=compute,utility", "NVIDIA_VISIBLE_DEVICES=all"],
+      port: { internal: LAB_PORT, external: 8888, ip: "127.0.0.1", protocol: "tcp" },
+      workspace: { type: "volume", source: "ws", target: "/workspace" },
+      tokenFile: TOKEN_FILE,
+      shmSizeMiB: 2048,
+      memoryMiB: 8192,
+      cpus: 2,
+      capDrop: ["ALL"],
+      securityOpts: ["no-new-privileges"],
+      init: true,
+      healthcheck: { test: ["CMD", "atlas-healthcheck"], intervalSeconds: 10, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 60 },
+      restart: "unless-stopped",
+      stopGraceSeconds: 60,
+      gpu: { all: true },
+      labels: { "atlas.stack": "e2e", "atlas.lab": "main", "atlas.tier": "base", "atlas.user": "atlas (1000:1000)" },
+    });
+  });
+
+  it("refuses a plaintext JUPYTER_TOKEN", () => {
+    expect(() => spec({ env: { JUPYTER_TOKEN: "x".repeat(20) } })).toThrow(ConfigError);
+  });
+
+  it("gives the docker run equivalent, the token as a read-only file mount", () => {
+    expect(dockerRunArgs(spec({ workspace: { volume: "ws" }, memory: 8192, cpus: 2 }), { hostTokenFile: "/tmp/t/token" })).toEqual([
+      "run", "--detach",
+      "--name", "atlas-e2e-main",
+      "--user", "1000:1000",
+      "--label", "atlas.stack=e2e", "--label", "atlas.lab=main", "--label", "atlas.tier=base", "--label", "atlas.user=atlas (1000:1000)",
+      "--env", "ATLAS_TOKEN_FILE=/run/atlas/jupyter-token", "--env", "NVIDIA_DRIVER_CAPABILITIES=compute,utility", "--env", "NVIDIA_VISIBLE_DEVICES=all",
+      "--publish", "127.0.0.1:8888:8888/tcp",
+      "--mount", "type=volume,source=ws,target=/workspace",
+      "--mount", "type=bind,source=/tmp/t/token,target=/run/atlas/jupyter-token,readonly",
+      "--shm-size=2048m", "--memory=8192m", "--cpus=2",
+      "--cap-drop", "ALL",
+      "--security-opt", "no-new-privileges",
+      "--init",
+      "--health-cmd", "atlas-healthcheck", "--health-interval=10s", "--health-timeout=10s", "--health-retries=3", "--health-start-period=60s",
+      "--restart=unless-stopped", "--stop-timeout=60",
+      "--gpus", "all",
+      image.ref, "atlas-lab",
+    ]);
+  });
+
+  it("quotes a device list for --gpus, leaves --gpus out for none, and quotes mount fields with commas", () => {
+    const devices = dockerRunArgs(spec({ gpus: [0, 2] }), { hostTokenFile: "/t" });
+    expect(devices.slice(devices.indexOf("--gpus"), devices.indexOf("--gpus") + 2)).toEqual(["--gpus", '"device=0,2"']);
+    expect(devices).toContain("NVIDIA_VISIBLE_DEVICES=0,2");
+
+    const none = dockerRunArgs(spec({ gpus: "none", workspace: { hostPath: "/data/a,b" } }), { hostTokenFile: "/t", detach: false });
+    expect(none).not.toContain("--gpus");
+    expect(none).not.toContain("--detach");
+    expect(none).toContain("NVIDIA_VISIBLE_DEVICES=void");
+    expect(none).toContain('type=bind,"source=/data/a,b",target=/workspace');
+    expect(none.slice(-2)).toEqual([image.ref, "atlas-lab"]);
+  });
+});
