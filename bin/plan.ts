@@ -1,0 +1,50 @@
+// npm run -s plan -- [stack] [--json]: what a stack builds, without the engine (src/plan-view.ts).
+// bin/plan.ts --mermaid: the README's tier-chain block, generated from every committed stack.
+import { join } from "node:path";
+import { compatFindings, loadCompatData } from "../src/compat";
+import { AtlasConfig } from "../src/config";
+import { Finding } from "../src/findings";
+import { StackPlan } from "../src/plan";
+import { formatPlanView, mermaidBlock, planView } from "../src/plan-view";
+import { diskSource, tierPackages } from "../src/requirements";
+import { parseStackArgs } from "../src/stack-file";
+import { committedStacks, loadStack } from "../src/stack-plan";
+
+/**
+ * The compatibility gate (src/compat.ts), evaluated exactly as src/checks.ts
+ * staticFindings does for the program: the ONE call site in the plan view.
+ * Return undefined to show the gate as not evaluated.
+ */
+function compatibilityGate(root: string, config: AtlasConfig, plan: StackPlan): Finding[] | undefined {
+  return compatFindings(loadCompatData(root), config.build.baseImage, tierPackages(diskSource(root), plan), config.allowIncompatible);
+}
+
+const USAGE = "usage: npm run -s plan -- [stack] [--json]   |   npx ts-node --transpile-only bin/plan.ts --mermaid";
+
+function main(argv: string[]): number {
+  const root = join(__dirname, "..");
+  // Same `[stack] [--flag ...]` convention as check/precheck/resolve: the stack defaults to dev.
+  let args: ReturnType<typeof parseStackArgs>;
+  try {
+    args = parseStackArgs(argv, ["--json", "--mermaid"]);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { stack, flags } = args;
+  if (flags.has("--mermaid")) {
+    process.stdout.write(`${mermaidBlock(committedStacks(root).map((s) => loadStack(root, s).plan))}\n`);
+    return 0;
+  }
+  const { config, plan } = loadStack(root, stack);
+  const view = planView(plan, { releases: config.releases, gate: compatibilityGate(root, config, plan) });
+  process.stdout.write(flags.has("--json") ? `${JSON.stringify(view, null, 2)}\n` : `${formatPlanView(view)}\n`);
+  return view.gate.status === "fail" || view.releaseProblems.length ? 1 : 0;
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (e) {
+  console.error((e as Error).message);
+  process.exitCode = 1;
+}

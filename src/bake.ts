@@ -1,0 +1,173 @@
+/**
+ * The same stack as a `docker buildx bake` file (JSON). Generated from the
+ * StackPlan that TierImages builds from, so `bake` and `pulumi up` build the
+ * same targets with the same args, tags, cache and contexts. One difference is
+ * by design: an upper tier's parent context is `target:<tier>` here (bake
+ * chains the tiers inside one build), and `docker-image://<ref>@sha256:…` in
+ * the program (the pushed lower tier, by digest).
+ *
+ * Run it from the project root: context paths are relative to it, and the
+ * requirements contexts are the dirs the program stages (.atlas/contexts/<stack>/<tier>,
+ * see context.ts), so bake hashes and bind-mounts exactly what the program does.
+ */
+import { posix } from "node:path";
+import { AtlasConfig } from "./config";
+import { CA_CERTIFICATES_SECRET } from "./images";
+import { CacheEntry, DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, tierBuildArgs } from "./plan";
+import { BuildArgName, SMOKE, tierByName } from "./tiers";
+
+export interface BakeTarget {
+  context: string;
+  /** Relative to `context`: bake joins them (the provider takes it relative to the cwd). */
+  dockerfile: string;
+  target: string;
+  contexts: Record<string, string>;
+  args: Record<string, string>;
+  tags?: string[];
+  labels?: Record<string, string>;
+  "cache-from"?: string[];
+  "cache-to"?: string[];
+  platforms?: string[];
+  "no-cache"?: boolean;
+  /** BuildKit secrets as `id=…,src=…`: a path on the host running bake, never the value. */
+  secret?: string[];
+  output: string[];
+}
+
+export interface BakeFile {
+  group: Record<string, { targets: string[] }>;
+  target: Record<string, BakeTarget>;
+}
+
+/** The Dockerfile's smoke stage: not a tier, built only by the `smoke` group. */
+export interface SmokePlan {
+  target: string;
+  buildArgs: Partial<Record<BuildArgName, string>>;
+  /** The staged requirements dir of the tier that installs SMOKE.requirements. */
+  requirementsContext: string;
+}
+
+/** What a bake file needs beyond the StackPlan, from config (see bakeExtras). */
+export interface BakeExtras {
+  /** Adds the `smoke` target and group. */
+  smoke?: SmokePlan;
+  /** Secrets every tier target gets, as `id=…,src=…`. */
+  secrets?: string[];
+}
+
+export const SMOKE_TARGET = "smoke";
+export const DEFAULT_GROUP = "default";
+
+/**
+ * The smoke stage's args from config, through the same tierBuildArgs mapping
+ * the tiers use (its args are a subset of tier 0's plus SMOKE_BASE_IMAGE).
+ */
+export function smokePlan(config: AtlasConfig, plan: StackPlan): SmokePlan {
+  const tier = plan.tiers.find((t) => t.requirements.includes(SMOKE.requirements));
+  if (!tier) throw new Error(`no tier of stack ${plan.stack} installs ${SMOKE.requirements}, which the smoke stage reads`);
+  return {
+    target: SMOKE.stage,
+    buildArgs: tierBuildArgs({ ...tierByName(tier.tier), buildArgs: SMOKE.buildArgs }, config),
+    requirementsContext: tier.requirementsContext,
+  };
+}
+
+/**
+ * The config-derived parts of the bake file: the smoke stage, and the CA bundle
+ * as a file secret with the id the Dockerfile mounts (the program passes its
+ * text). A private index URL stays out: it lives in a Pulumi secret, and an
+ * `env=` secret whose variable is unset would give pip an empty index URL; pass
+ * it with `--set '*.secrets+=id=pip-index-url,env=PIP_INDEX_URL'` when needed.
+ */
+export function bakeExtras(config: AtlasConfig, plan: StackPlan): BakeExtras {
+  const secrets = config.build.caCertificates ? [`id=${CA_CERTIFICATES_SECRET},src=${config.build.caCertificates}`] : [];
+  return { smoke: smokePlan(config, plan), secrets };
+}
+
+/** A CacheEntry in bake's (and `docker buildx build`'s) string syntax; the mirror of images.ts cacheFromArg/cacheToArg. */
+export function cacheString(e: CacheEntry, direction: "from" | "to"): string {
+  // The program writes max unless min is asked for (images.ts cacheToArg); reads carry no mode.
+  const mode = direction === "to" && e.type !== "inline" ? `,mode=${e.mode ?? "max"}` : "";
+  switch (e.type) {
+    case "registry":
+      return `type=registry,ref=${e.ref}${mode}`;
+    case "local":
+      return direction === "from" ? `type=local,src=${e.path}` : `type=local,dest=${e.path}${mode}`;
+    case "gha":
+      return `type=gha,scope=${e.scope}${mode}`;
+    case "inline":
+      return "type=inline";
+  }
+}
+
+/** Bake interpolates `${…}` and `%{…}` in JSON strings too; a literal must escape them. */
+export function bakeEscape(s: string): string {
+  // Replacer functions: in a replacement string, "$$" would itself mean "$".
+  return s.replaceAll("${", () => "$${").replaceAll("%{", () => "%%{");
+}
+
+function escapeAll<T>(value: T): T {
+  if (typeof value === "string") return bakeEscape(value) as T;
+  if (Array.isArray(value)) return value.map(escapeAll) as T;
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeAll(v)])) as T;
+  return value;
+}
+
+/** bake's output for a plan: pushed, or loaded into the daemon like the program's `load: true`. */
+export function bakeOutput(plan: StackPlan): string[] {
+  return [plan.push ? "type=registry" : "type=docker"];
+}
+
+function tierTarget(plan: StackPlan, tier: TierPlan, secrets: string[]): BakeTarget {
+  const contexts: Record<string, string> = { [REQUIREMENTS_CONTEXT_NAME]: tier.requirementsContext };
+  // bake target names are the tier names, so the parent is `target:<parent tier>`.
+  if (tier.parentContext && tier.parent) contexts[tier.parentContext] = `target:${tier.parent}`;
+  const target: BakeTarget = {
+    context: DOCKER_CONTEXT,
+    dockerfile: posix.relative(DOCKER_CONTEXT, DOCKERFILE),
+    target: tier.target,
+    contexts,
+    args: tier.buildArgs as Record<string, string>,
+    tags: tier.tags,
+    labels: tier.labels,
+    output: bakeOutput(plan),
+  };
+  if (tier.cacheFrom.length) target["cache-from"] = tier.cacheFrom.map((e) => cacheString(e, "from"));
+  if (tier.cacheTo.length) target["cache-to"] = tier.cacheTo.map((e) => cacheString(e, "to"));
+  if (plan.platforms.length) target.platforms = plan.platforms;
+  if (plan.noCache) target["no-cache"] = true;
+  if (secrets.length) target.secret = secrets;
+  return target;
+}
+
+function smokeTarget(smoke: SmokePlan, plan: StackPlan): BakeTarget {
+  const target: BakeTarget = {
+    context: DOCKER_CONTEXT,
+    dockerfile: posix.relative(DOCKER_CONTEXT, DOCKERFILE),
+    target: smoke.target,
+    contexts: { [REQUIREMENTS_CONTEXT_NAME]: smoke.requirementsContext },
+    args: smoke.buildArgs as Record<string, string>,
+    // A check, not an image: nothing to tag, push or load.
+    output: ["type=cacheonly"],
+  };
+  if (plan.noCache) target["no-cache"] = true;
+  return target;
+}
+
+/**
+ * The bake file of a stack: one target per tier and a `default` group of all
+ * tiers (what `pulumi up` builds), plus, with a SmokePlan, a `smoke` target
+ * and group that `default` leaves out. bakeExtras(config, plan) gives the extras.
+ */
+export function bakeFile(plan: StackPlan, extras: BakeExtras = {}): BakeFile {
+  const { smoke, secrets = [] } = extras;
+  const file: BakeFile = {
+    group: { [DEFAULT_GROUP]: { targets: plan.tiers.map((t) => t.tier) } },
+    target: Object.fromEntries(plan.tiers.map((t) => [t.tier, tierTarget(plan, t, secrets)])),
+  };
+  if (smoke) {
+    file.group[SMOKE_TARGET] = { targets: [SMOKE_TARGET] };
+    file.target[SMOKE_TARGET] = smokeTarget(smoke, plan);
+  }
+  return escapeAll(file);
+}

@@ -1,0 +1,95 @@
+/**
+ * The real buildx resolves each committed stack's bake file (`bake --print`),
+ * and what it would build must equal what the program registers, field by
+ * field. Needs buildx: $ATLAS_TOOLCHAIN_DIR/bin/buildx (default
+ * ~/.cache/atlas-toolchain/bin/buildx) or `docker buildx`. In CI (CI=true) a
+ * missing buildx fails this file; elsewhere it is skipped, loudly.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { bakeExtras, bakeFile } from "../../src/bake";
+import { parseConfig } from "../../src/config";
+import { planStack } from "../../src/plan";
+import { buildInputsRevision, readVersion, sourceUrl } from "../../src/project";
+import { readStackFile } from "../../src/stack-file";
+import { committedStacks, loadStack } from "../../src/stack-plan";
+import { SMOKE, TIER_NAMES } from "../../src/tiers";
+import { bakePrint, findBuildx, fromBake, fromProgram } from "./bake-compare";
+import { ROOT, runProgram } from "./harness";
+
+/** Temporary dirs of this file, removed after it. */
+const scratchDirs: string[] = [];
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  scratchDirs.push(dir);
+  return dir;
+}
+afterAll(() => scratchDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+
+const IMAGE = "docker-build:index:Image";
+const buildx = findBuildx();
+const inCI = process.env.CI === "true";
+
+if (!buildx && !inCI) {
+  console.warn(
+    [
+      "",
+      "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+      "!!  SKIPPED: bake --print against the real buildx. No buildx found at",
+      `!!  ${join(process.env.ATLAS_TOOLCHAIN_DIR ?? "~/.cache/atlas-toolchain", "bin", "buildx")} nor as \`docker buildx\`.`,
+      "!!  Build it with scripts/build-tools.sh buildx. With CI=true this test FAILS instead.",
+      "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+      "",
+    ].join("\n"),
+  );
+}
+
+describe.skipIf(!buildx && !inCI)("buildx bake --print resolves each committed stack to the program's builds", () => {
+  it("buildx is available", () => {
+    expect(buildx, "no buildx: set ATLAS_TOOLCHAIN_DIR or build it with scripts/build-tools.sh buildx; CI must run this test").toBeDefined();
+  });
+
+  // Its own buildx config dir: --print needs no builder, and the user's stays untouched.
+  const env = { ...process.env, BUILDX_CONFIG: scratch(join(tmpdir(), "atlas-buildx-")) };
+
+  it.each(committedStacks(ROOT))("%s", async (stack) => {
+    const { config, plan } = loadStack(ROOT, stack);
+    const file = join(scratch(join(tmpdir(), "atlas-bake-")), "docker-bake.json");
+    writeFileSync(file, JSON.stringify(bakeFile(plan, bakeExtras(config, plan)), null, 2));
+    const printed = bakePrint(buildx!, file, ROOT, ["default", "smoke"], env);
+
+    const run = await runProgram({ stack });
+    const images = run.byType(IMAGE);
+    const tiers = images.map((i) => i.name.replace(/^atlas-/, ""));
+    expect(Object.keys(printed.target).sort()).toEqual([...tiers, "smoke"].sort());
+    for (const image of images) {
+      const tier = image.name.replace(/^atlas-/, "");
+      expect(fromBake(printed.target[tier]), `${stack}/${tier}`).toEqual(fromProgram(image, TIER_NAMES));
+    }
+    const smoke = printed.target.smoke;
+    expect(smoke.target).toBe(SMOKE.stage);
+    expect(Object.keys(smoke.args).sort()).toEqual([...SMOKE.buildArgs].sort());
+    expect(smoke.output).toEqual([{ type: "cacheonly" }]);
+  });
+
+  it("llm with a CA bundle: buildx reads the secret field as the program's secret id", async () => {
+    const pem = join(scratch(join(tmpdir(), "atlas-ca-")), "ca.pem");
+    writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    const overrides = { "atlas:build": { caCertificates: pem } };
+    const raw = { ...readStackFile(ROOT, "llm"), "atlas:build": JSON.stringify(overrides["atlas:build"]) };
+    const config = parseConfig(raw, new Set());
+    const plan = planStack(config, { stack: "llm", version: readVersion(ROOT), revision: buildInputsRevision(ROOT), source: sourceUrl(ROOT) });
+    const file = join(scratch(join(tmpdir(), "atlas-bake-")), "docker-bake.json");
+    writeFileSync(file, JSON.stringify(bakeFile(plan, bakeExtras(config, plan))));
+    const printed = bakePrint(buildx!, file, ROOT, ["default"], env);
+    const run = await runProgram({ stack: "llm", config: overrides });
+    for (const image of run.byType(IMAGE)) {
+      const tier = image.name.replace(/^atlas-/, "");
+      expect(printed.target[tier].secret).toEqual([{ id: "ca-certificates", src: pem }]);
+      expect(fromBake(printed.target[tier])).toEqual(fromProgram(image, TIER_NAMES));
+    }
+  });
+});
