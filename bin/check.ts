@@ -1,0 +1,43 @@
+/**
+ * `npm run check [stack] [--all]`: the project-file checks the program runs
+ * before every preview (requirements, Dockerfile against tiers.ts, the
+ * compatibility gate), without the engine. `--all` checks every committed stack.
+ * Exits 1 when a check fails, 2 when the stack cannot be loaded.
+ */
+import { join } from "node:path";
+import { staticFindings } from "../src/checks";
+import { Finding, failures, formatFinding } from "../src/findings";
+import { parseStackArgs } from "../src/stack-file";
+import { committedStacks, loadStack } from "../src/stack-plan";
+
+const root = join(__dirname, "..");
+
+function main(argv: string[]): number {
+  const { stack, flags } = parseStackArgs(argv, ["--all"]);
+  const stacks = flags.has("--all") ? committedStacks(root) : [stack];
+  const shown = new Set<string>();
+  const all: Finding[] = [];
+  for (const name of stacks) {
+    const { config, plan } = loadStack(root, name);
+    console.log(`check ${name}: tiers ${plan.tiers.map((t) => t.tier).join(", ")}${plan.materials ? " + materials" : ""}, base image ${config.build.baseImage}`);
+    for (const f of staticFindings(root, config, plan)) {
+      all.push(f);
+      // File-level findings are the same for every stack: print them once.
+      const text = formatFinding(f);
+      if (shown.has(text)) continue;
+      shown.add(text);
+      console.log(`  ${text.replace(/\n/g, "\n  ")}`);
+    }
+  }
+  const failed = failures(all).length;
+  const warned = all.filter((f) => f.severity === "warn").length;
+  console.log(`${failed ? "FAILED" : "ok"}: ${failed} failed, ${warned} warnings across ${stacks.length} stack${stacks.length > 1 ? "s" : ""}`);
+  return failed ? 1 : 0;
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (err) {
+  console.error(`check: ${(err as Error).message}`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,33 @@
+/**
+ * `npm run precheck [stack]`: the guide's pre-check.sh. Probes this host
+ * (Docker daemon, BuildKit builder, disk, memory, GPU runtime, registry and
+ * credentials) against what the stack needs. The registry password is read
+ * from ATLAS_REGISTRY_PASSWORD, never from the stack file.
+ * Exits 1 when a check fails, 2 when the stack cannot be loaded.
+ */
+import { join } from "node:path";
+import { failures, formatFinding } from "../src/findings";
+import { runPrecheck } from "../src/precheck";
+import { parseStackArgs } from "../src/stack-file";
+import { loadStack } from "../src/stack-plan";
+
+const root = join(__dirname, "..");
+
+async function main(argv: string[]): Promise<number> {
+  const { stack } = parseStackArgs(argv, []);
+  const { config, plan } = loadStack(root, stack);
+  console.log(`precheck ${stack}: tiers ${plan.tiers.map((t) => t.tier).join(", ")}${plan.materials ? " + materials" : ""}, builder ${config.build.builder ?? "(current)"}, registry ${config.registry?.server ?? "(none)"}`);
+  const findings = await runPrecheck(root, config, plan);
+  for (const f of findings) console.log(`  ${formatFinding(f).replace(/\n/g, "\n  ")}`);
+  const failed = failures(findings).length;
+  console.log(`${failed ? "FAILED" : "ok"}: ${failed} failed, ${findings.filter((f) => f.severity === "warn").length} warnings`);
+  return failed ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: Error) => {
+    console.error(`precheck: ${err.message}`);
+    process.exitCode = 2;
+  },
+);
