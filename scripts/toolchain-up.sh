@@ -46,15 +46,6 @@ ensure_deps() {
   phase_end
 }
 
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  ((${#missing[@]})) || return 0
-  command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
-  log "apt-get install ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
 
 docker_build_version() { tool_version "$root/tools/docker-build" github.com/pulumi/pulumi-docker-build; }
 
@@ -64,7 +55,9 @@ ensure_tools() {
   # A host that already has Pulumi uses it; ours goes last on PATH anyway.
   if ! command -v pulumi >/dev/null; then want+=(pulumi pulumi-language-nodejs); fi
   local db_version; db_version=$(docker_build_version)
-  if ! command -v pulumi >/dev/null || ! pulumi plugin ls 2>/dev/null | grep -Eq "^docker-build +resource +$db_version "; then
+  local plugins=""
+  if command -v pulumi >/dev/null; then plugins=$(cd / && pulumi plugin ls 2>/dev/null) || plugins=""; fi
+  if ! grep -Eq "^docker-build +resource +$db_version " <<<"$plugins"; then
     want+=(pulumi-resource-docker-build)
   fi
   if ! docker buildx version >/dev/null 2>&1; then want+=(buildx); fi
@@ -126,11 +119,12 @@ registry_password() {
 ensure_registry_tls() {
   local tls="$ATLAS_RUN/registry/tls"
   if [[ ! -s $tls/server.pem ]]; then
+    apt_install openssl
     mkdir -p "$tls"
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=atlas local registry CA" \
       -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
     openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$tls/ext.cnf"
+    printf 'subjectAltName=DNS:%s,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' "${ATLAS_REGISTRY_ADDR%:*}" >"$tls/ext.cnf"
     openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
       -extfile "$tls/ext.cnf" -out "$tls/server.pem" 2>/dev/null
     chmod 600 "$tls"/*.key
@@ -146,6 +140,15 @@ ensure_registry_tls() {
   fi
 }
 
+# *.localhost is loopback (RFC 6761), but glibc only knows it from /etc/hosts.
+ensure_registry_name() {
+  local host=${ATLAS_REGISTRY_ADDR%:*}
+  getent hosts "$host" >/dev/null && return
+  [[ -w /etc/hosts ]] || die "$host does not resolve and /etc/hosts is not writable; add: 127.0.0.1 $host"
+  echo "127.0.0.1 $host" >>/etc/hosts
+  log "added $host to /etc/hosts"
+}
+
 registry_answers() { curl -s -o /dev/null --cacert "$ATLAS_RUN/registry/tls/ca.pem" "https://$ATLAS_REGISTRY_ADDR/v2/"; }
 
 ensure_registry() {
@@ -153,7 +156,7 @@ ensure_registry() {
   password=$(registry_password)
   ensure_registry_tls
   if ! registry_answers; then
-    apt_install docker-registry apache2-utils openssl
+    apt_install docker-registry apache2-utils
     mkdir -p "$dir/data"
     htpasswd -Bbn "$ATLAS_REGISTRY_USER" "$password" >"$dir/htpasswd"
     cat >"$dir/config.yml" <<YAML
@@ -183,9 +186,11 @@ YAML
   fi
   # The engine and every buildx client (the docker-build provider too) take
   # their credentials from the docker config.
-  printf '%s' "$password" | docker login "$ATLAS_REGISTRY_ADDR" -u "$ATLAS_REGISTRY_USER" --password-stdin >/dev/null 2>&1 \
+  wait_for "docker login $ATLAS_REGISTRY_ADDR" 20 docker_login "$password" \
     || die "docker login $ATLAS_REGISTRY_ADDR failed; is the registry on that port ours? (password in $dir/password)"
 }
+
+docker_login() { printf '%s' "$1" | docker login "$ATLAS_REGISTRY_ADDR" -u "$ATLAS_REGISTRY_USER" --password-stdin; }
 
 buildx_cmd() { if docker buildx version >/dev/null 2>&1; then docker buildx "$@"; else "$ATLAS_BIN/buildx" "$@"; fi; }
 
@@ -208,7 +213,9 @@ ensure_buildkit() {
   networkMode = "host"
 [worker.containerd]
   enabled = false
+# BuildKit talks plain HTTP to localhost unless told otherwise.
 [registry."$ATLAS_REGISTRY_ADDR"]
+  http = false
   ca = ["$ATLAS_RUN/registry/tls/ca.pem"]
 TOML
     rm -f "$sock"
@@ -216,7 +223,8 @@ TOML
       --root "$ATLAS_TOOLCHAIN_DIR/buildkit" --addr "unix://$sock"
     wait_for buildkitd 60 test -S "$sock"
   fi
-  if ! buildx_cmd inspect "$ATLAS_BUILDER" >/dev/null 2>&1; then
+  if ! buildx_cmd inspect "$ATLAS_BUILDER" 2>/dev/null | grep -q "$sock"; then
+    buildx_cmd rm "$ATLAS_BUILDER" >/dev/null 2>&1 || true
     buildx_cmd create --name "$ATLAS_BUILDER" --driver remote "unix://$sock" >/dev/null
   fi
   wait_for "builder $ATLAS_BUILDER" 60 buildx_cmd inspect --bootstrap "$ATLAS_BUILDER"
@@ -226,6 +234,8 @@ TOML
 ensure_services() {
   phase_start services
   command -v docker >/dev/null || apt_install docker.io
+  # Before the engine starts: it reads /etc/hosts once and then caches it.
+  ensure_registry_name
   ensure_docker
   ensure_registry
   ensure_buildkit
@@ -253,7 +263,7 @@ ensure_standin() {
     rm -rf "$rootfs"
     log "pushed stand-in base $ref"
   fi
-  docker inspect --format '{{index .RepoDigests 0}}' "$ref" >"$ATLAS_RUN/standin.ref"
+  docker inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$ref" | grep -m1 "^$ATLAS_STANDIN_REPO@" >"$ATLAS_RUN/standin.ref"
   log "stand-in base by digest: $(cat "$ATLAS_RUN/standin.ref")"
   phase_end
 }

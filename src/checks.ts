@@ -4,12 +4,34 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AtlasConfig } from "./config";
+import { compatFindings, loadCompatData } from "./compat";
+import { readDockerfileFindings } from "./dockerfile-check";
 import { CheckFailed, Finding, failures } from "./findings";
 import { StackPlan } from "./plan";
+import { lightFindings } from "./precheck";
+import { labsProblems } from "./lab-spec";
+import { releaseFindings } from "./releases";
+import { diskSource, requirementsFindings, tierPackages } from "./requirements";
+
+/**
+ * The project-file checks (`npm run check` runs the same): requirements,
+ * Dockerfile against tiers.ts, and the compatibility gate. File reads only.
+ */
+export function staticFindings(root: string, config: AtlasConfig, plan: StackPlan): Finding[] {
+  const source = diskSource(root);
+  return [
+    ...requirementsFindings(source, plan),
+    ...readDockerfileFindings(root),
+    ...compatFindings(loadCompatData(root), config.build.baseImage, tierPackages(source, plan), config.allowIncompatible),
+  ];
+}
 
 /** Every in-program check; pure functions from the check modules are added here. */
-export function collectFindings(_root: string, _config: AtlasConfig, _plan: StackPlan): Finding[] {
-  return [];
+export function collectFindings(root: string, config: AtlasConfig, plan: StackPlan): Finding[] {
+  // Lab and release rules need the plan, so they run here rather than in the
+  // config schema; either way before TierImages registers anything.
+  const labs = labsProblems(config.jupyter.labs).map((message): Finding => ({ severity: "fail", check: "config.jupyter", message }));
+  return [...staticFindings(root, config, plan), ...lightFindings(config), ...releaseFindings(config.releases, plan), ...labs];
 }
 
 export function runChecks(root: string, config: AtlasConfig, plan: StackPlan): void {

@@ -4,17 +4,25 @@
  * directory holding only the files it installs: editing requirements-llm.txt
  * rebuilds llm and what is above it, and leaves base alone.
  */
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { basename, join } from "node:path";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { StackPlan } from "./plan";
+import { includedFiles } from "./requirements";
+
+const REQUIREMENTS_DIR = "requirements";
 
 export function stageRequirementContexts(root: string, plan: StackPlan): void {
   for (const tier of plan.tiers) {
     const dir = join(root, tier.requirementsContext);
-    mkdirSync(dir, { recursive: true });
-    const wanted = new Set(tier.requirements.map((f) => basename(f)));
-    // Stale files from another config (materials switched off) would be hashed too.
-    for (const entry of readdirSync(dir)) if (!wanted.has(entry)) rmSync(join(dir, entry), { recursive: true });
-    for (const file of tier.requirements) copyFileSync(join(root, file), join(dir, basename(file)));
+    // The tier's files and what they include (-r/-c), at their paths under
+    // requirements/, so relative includes still resolve inside the build.
+    const files = [...new Set(tier.requirements.flatMap((f) => [f, ...includedFiles(root, f)]))];
+    const wanted = files.map((f) => relative(REQUIREMENTS_DIR, f));
+    // A fresh directory each time: a stale file (materials switched off) would be hashed too.
+    rmSync(dir, { recursive: true, force: true });
+    for (const rel of wanted) {
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      copyFileSync(join(root, REQUIREMENTS_DIR, rel), join(dir, rel));
+    }
   }
 }

@@ -133,7 +133,8 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
       parent: spec.parent,
       target: spec.stage,
       parentContext: spec.parent ? parentContextName(spec.parent) : undefined,
-      requirementsContext: `${STAGED_CONTEXT_ROOT}/${spec.name}`,
+      // Per stack too: stacks differ in what a tier installs (materials).
+      requirementsContext: `${STAGED_CONTEXT_ROOT}/${inputs.stack}/${spec.name}`,
       requirements,
       tags: [`${imageName}:${tag}`],
       buildArgs: tierBuildArgs(spec, c),

@@ -10,7 +10,7 @@ import { join } from "node:path";
 
 export const TOOLCHAIN_DIR = process.env.ATLAS_TOOLCHAIN_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "atlas-toolchain");
 export const RUN_DIR = join(TOOLCHAIN_DIR, "run");
-export const REGISTRY = process.env.ATLAS_REGISTRY_ADDR ?? "localhost:5000";
+export const REGISTRY = process.env.ATLAS_REGISTRY_ADDR ?? "registry.localhost:5000";
 export const REGISTRY_USER = "atlas";
 export const BUILDER = process.env.ATLAS_BUILDER ?? "atlas";
 

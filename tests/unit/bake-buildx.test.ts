@@ -5,10 +5,10 @@
  * ~/.cache/atlas-toolchain/bin/buildx) or `docker buildx`. In CI (CI=true) a
  * missing buildx fails this file; elsewhere it is skipped, loudly.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bakeExtras, bakeFile } from "../../src/bake";
 import { parseConfig } from "../../src/config";
 import { planStack } from "../../src/plan";
@@ -17,16 +17,10 @@ import { readStackFile } from "../../src/stack-file";
 import { committedStacks, loadStack } from "../../src/stack-plan";
 import { SMOKE, TIER_NAMES } from "../../src/tiers";
 import { bakePrint, findBuildx, fromBake, fromProgram } from "./bake-compare";
-import { ROOT, runProgram } from "./harness";
+import { ROOT, runProgram, useScratchDirs } from "./harness";
 
 /** Temporary dirs of this file, removed after it. */
-const scratchDirs: string[] = [];
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  scratchDirs.push(dir);
-  return dir;
-}
-afterAll(() => scratchDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const scratch = useScratchDirs();
 
 
 const IMAGE = "docker-build:index:Image";

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bakeEscape, bakeExtras, bakeFile, cacheString } from "../../src/bake";
 import { parseConfig } from "../../src/config";
 import { planStack } from "../../src/plan";
@@ -10,16 +10,10 @@ import { readStackFile } from "../../src/stack-file";
 import { committedStacks, loadStack } from "../../src/stack-plan";
 import { SMOKE, TIER_NAMES } from "../../src/tiers";
 import { fromBake, fromProgram } from "./bake-compare";
-import { ROOT, runProgram } from "./harness";
+import { ROOT, runProgram, useScratchDirs } from "./harness";
 
 /** Temporary dirs of this file, removed after it. */
-const scratchDirs: string[] = [];
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  scratchDirs.push(dir);
-  return dir;
-}
-afterAll(() => scratchDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const scratch = useScratchDirs();
 
 
 const IMAGE = "docker-build:index:Image";

@@ -5,9 +5,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { vi } from "vitest";
+import { afterAll, vi } from "vitest";
 import { parse } from "yaml";
 
 export const ROOT = join(__dirname, "..", "..");
@@ -90,7 +90,15 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
   pulumi.runtime.setAllConfig(config, Object.keys(opts.secrets ?? {}));
 
   vi.resetModules();
-  const program = (await import("../../index")) as Record<string, unknown>;
+  let program: Record<string, unknown>;
+  try {
+    program = (await import("../../index")) as Record<string, unknown>;
+  } catch (e) {
+    // Lets a test assert that a rejected config registered nothing. Registrations
+    // reach the mock monitor asynchronously, so give them time to arrive first.
+    await new Promise((r) => setTimeout(r, 300));
+    throw Object.assign(e as Error, { registered: [...resources] });
+  }
   const outputs = (await unwrap(program)) as Record<string, unknown>;
   return {
     resources,
@@ -126,4 +134,18 @@ export function secretValue(input: unknown): unknown {
     throw new Error(`expected a secret input, found ${JSON.stringify(input)}`);
   }
   return wrapped.value;
+}
+
+/**
+ * Temporary directories for one test file, removed after it: call once at the
+ * top level of the file, then call the returned function for each directory.
+ */
+export function useScratchDirs(): (prefix: string) => string {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  return (prefix) => {
+    const dir = mkdtempSync(prefix);
+    dirs.push(dir);
+    return dir;
+  };
 }

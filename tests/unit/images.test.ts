@@ -10,7 +10,7 @@ describe("committed stacks", () => {
     const images = run.byType(IMAGE);
     expect(images.map((i) => i.name)).toEqual(["atlas-base"]);
     const base = images[0].inputs;
-    expect(base.tags).toEqual(["localhost:5000/atlas:v0.6-base"]);
+    expect(base.tags).toEqual(["registry.localhost:5000/atlas:v0.6-base"]);
     expect(base.push).toBe(true);
     expect(base.target).toBe("base");
     expect(base.buildArgs).toEqual({
@@ -21,8 +21,8 @@ describe("committed stacks", () => {
       MAX_JOBS: "2",
       ENABLE_MATERIALS: "0",
     });
-    expect(base.cacheTo).toEqual([{ registry: { ref: "localhost:5000/atlas:cache-base", mode: "max" } }]);
-    expect(base.cacheFrom).toEqual([{ registry: { ref: "localhost:5000/atlas:cache-base" } }]);
+    expect(base.cacheTo).toEqual([{ registry: { ref: "registry.localhost:5000/atlas:cache-base", mode: "max" } }]);
+    expect(base.cacheFrom).toEqual([{ registry: { ref: "registry.localhost:5000/atlas:cache-base" } }]);
   });
 
   it("llm builds base then llm, the llm stage FROM the base ref pinned by digest", async () => {
@@ -71,7 +71,7 @@ describe("committed stacks", () => {
       const inputs = run.one(IMAGE, `atlas-${tier.name}`).inputs;
       expect(inputs.context.location).toBe("docker");
       expect(inputs.dockerfile.location).toBe("docker/Dockerfile");
-      expect(inputs.context.named.requirements).toEqual({ location: `.atlas/contexts/${tier.name}` });
+      expect(inputs.context.named.requirements).toEqual({ location: `.atlas/contexts/full/${tier.name}` });
     }
   });
 

@@ -1,19 +1,13 @@
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { UsageError, parseTagArgs, runTag, upsertEntry, upsertReleaseInStackFile } from "../../src/tag-command";
-import { ROOT } from "./harness";
+import { ROOT, useScratchDirs } from "./harness";
 
 /** Temporary dirs of this file, removed after it. */
-const scratchDirs: string[] = [];
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  scratchDirs.push(dir);
-  return dir;
-}
-afterAll(() => scratchDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const scratch = useScratchDirs();
 
 
 /** A scratch project root with the files `tag` reads: the stack files, VERSION and package.json. */
