@@ -70,6 +70,9 @@ ensure_tools() {
     (cd / && pulumi plugin install resource docker-build "$db_version" --file "$ATLAS_TOOLCHAIN_DIR/plugins/pulumi-resource-docker-build" --reinstall >/dev/null)
     log "installed plugin docker-build $db_version"
   fi
+  if [[ -x "$ATLAS_BIN/pulumi" ]]; then
+    install -m 0755 "$root/scripts/plugins/pulumi-resource-pulumi-nodejs" "$ATLAS_BIN/"
+  fi
   if [[ -x "$ATLAS_BIN/buildx" ]] && ! docker buildx version >/dev/null 2>&1; then
     # As a CLI plugin, `docker buildx` and `docker build` get BuildKit too.
     mkdir -p "$HOME/.docker/cli-plugins"

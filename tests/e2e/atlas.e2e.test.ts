@@ -40,6 +40,7 @@ describe.skipIf(missing.length > 0)("pulumi up/preview/destroy against real Dock
   let registry: Registry;
   let tiers: Tiers;
   let baseConfig: Record<string, unknown>;
+  let firstUpOutput = "";
 
   function config(overrides: { build?: Record<string, unknown>; [k: string]: unknown } = {}): Record<string, unknown> {
     const { build, ...rest } = overrides;
@@ -75,7 +76,7 @@ describe.skipIf(missing.length > 0)("pulumi up/preview/destroy against real Dock
   });
 
   it("up builds base → llm → full for real and pushes every tag at the digest in the outputs", async () => {
-    const result = await stack.up({ color: "never", onOutput: () => undefined });
+    const result = await stack.up({ color: "never", onOutput: (o) => (firstUpOutput += o) });
     expect(result.summary.result).toBe("succeeded");
     tiers = result.outputs.tiers.value as Tiers;
     expect(Object.keys(tiers).sort()).toEqual(["base", "full", "llm"]);
@@ -111,6 +112,20 @@ describe.skipIf(missing.length > 0)("pulumi up/preview/destroy against real Dock
         .flatMap(([, r]) => r.imports);
       const imported = await run("docker", ["run", "--rm", tiers[tier].ref, "python", "-c", `import ${modules.join(", ")}; print("ok")`]);
       expect(imported.stdout.trim(), `${tier} imports ${modules.join(", ")}`).toBe("ok");
+    }
+  });
+
+  it("the registry password is in no log, no image and no plaintext state", async () => {
+    const password = loadToolchain().registryPassword;
+    expect(firstUpOutput.length).toBeGreaterThan(0);
+    expect(firstUpOutput).not.toContain(password);
+    const stored = project.storedState(stackName);
+    expect(stored).toContain("ciphertext");
+    expect(stored).not.toContain(password);
+    for (const tier of ["base", "llm", "full"] as const) {
+      const { stdout: history } = await run("docker", ["history", "--no-trunc", tiers[tier].ref]);
+      const { stdout: inspect } = await run("docker", ["image", "inspect", tiers[tier].ref]);
+      expect(history + inspect, tier).not.toContain(password);
     }
   });
 

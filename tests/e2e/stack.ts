@@ -5,13 +5,13 @@
  */
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 
 const ROOT = join(__dirname, "..", "..");
-const COPIED = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "VERSION", "src", "docker", "requirements", "constraints", "bin"];
+const COPIED = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "VERSION", "src", "docker", "requirements", "constraints", "bin", "tests/e2e/fixtures"];
 
 /** Small but real requirement sets from PyPI, JupyterLab in tier 0; all pinned. */
 export const E2E_REQUIREMENTS: Record<string, { file: string; lines: string[]; imports: string[] }> = {
@@ -46,8 +46,17 @@ export class TempProject {
     };
   }
 
-  async stack(name: string): Promise<Stack> {
-    return LocalWorkspace.createOrSelectStack({ stackName: name, workDir: this.dir }, { envVars: this.envVars });
+  /** A stack of the project, or of a fixture program under it (a path relative to the project). */
+  async stack(name: string, program = "."): Promise<Stack> {
+    return LocalWorkspace.createOrSelectStack({ stackName: name, workDir: join(this.dir, program) }, { envVars: this.envVars });
+  }
+
+  /** The stack's checkpoint as the file backend stores it (secrets encrypted). */
+  storedState(stack: string): string {
+    const root = join(this.dir, ".state", ".pulumi", "stacks");
+    const found = readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(`${stack}.json`));
+    if (found.length !== 1) throw new Error(`expected one checkpoint for ${stack} under ${root}, found ${JSON.stringify(found)}`);
+    return readFileSync(join(root, found[0]), "utf8");
   }
 
   /**

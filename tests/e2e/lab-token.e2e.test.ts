@@ -1,0 +1,37 @@
+/**
+ * The lab token on the real engine: generated once per stack by the dynamic
+ * provider, kept across updates, and a secret in outputs and state.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { TempProject } from "./stack";
+import { missingPieces } from "./toolchain";
+
+const missing = missingPieces();
+if (missing.length && process.env.CI === "true") {
+  throw new Error(`CI=true and the e2e toolchain is incomplete; run scripts/toolchain-up.sh. Missing:\n  - ${missing.join("\n  - ")}`);
+}
+
+describe.skipIf(missing.length > 0)("the JupyterLab token (dynamic resource) on the real engine", () => {
+  const project = new TempProject();
+  afterAll(() => project.remove());
+
+  it("is generated once, survives updates unchanged, and is a secret in outputs and state", async () => {
+    const stack = await project.stack(`token-${project.id}`, "tests/e2e/fixtures/lab-token");
+    const first = await stack.up({ color: "never", onOutput: () => undefined });
+    expect(first.outputs.value.secret).toBe(true);
+    const token = first.outputs.value.value as string;
+    expect(token).toMatch(/^[0-9a-f]{48}$/);
+
+    const second = await stack.up({ color: "never", onOutput: () => undefined });
+    expect(second.outputs.value.value).toBe(token);
+    expect(Object.keys(second.summary.resourceChanges ?? {}).filter((op) => op !== "same")).toEqual([]);
+
+    // The state as stored by the file backend (the Automation API's export
+    // decrypts secrets, so it is read from disk): the token only as ciphertext.
+    const stored = project.storedState(`token-${project.id}`);
+    expect(stored).toContain("ciphertext");
+    expect(stored).not.toContain(token);
+
+    await stack.destroy({ color: "never", onOutput: () => undefined });
+  });
+});
