@@ -38,7 +38,7 @@ ensure_deps() {
   local stamp="$root/node_modules/.atlas-lock-hash" hash
   hash=$( (cat "$root/package-lock.json"; node --version) | sha256sum | cut -d' ' -f1)
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$hash" ]]; then
-    (cd "$root" && npm ci --no-audit --no-fund)
+    (cd "$root" && npm ci --prefer-offline --no-audit --no-fund)
     echo "$hash" >"$stamp"
   else
     log "node_modules up to date"
