@@ -1,23 +1,10 @@
 // npm run -s plan -- [stack] [--json]: what a stack builds, without the engine (src/plan-view.ts).
 // bin/plan.ts --mermaid: the README's tier-chain block, generated from every committed stack.
 import { join } from "node:path";
-import { compatFindings, loadCompatData } from "../src/compat";
-import { AtlasConfig } from "../src/config";
-import { Finding } from "../src/findings";
-import { StackPlan } from "../src/plan";
+import { compatibilityGate } from "../src/checks";
 import { formatPlanView, mermaidBlock, planView } from "../src/plan-view";
-import { diskSource, tierPackages } from "../src/requirements";
 import { parseStackArgs } from "../src/stack-file";
 import { committedStacks, loadStack } from "../src/stack-plan";
-
-/**
- * The compatibility gate (src/compat.ts), evaluated exactly as src/checks.ts
- * staticFindings does for the program: the ONE call site in the plan view.
- * Return undefined to show the gate as not evaluated.
- */
-function compatibilityGate(root: string, config: AtlasConfig, plan: StackPlan): Finding[] | undefined {
-  return compatFindings(loadCompatData(root), config.build.baseImage, tierPackages(diskSource(root), plan), config.allowIncompatible);
-}
 
 const USAGE = "usage: npm run -s plan -- [stack] [--json]   |   npx ts-node --transpile-only bin/plan.ts --mermaid";
 

@@ -44,6 +44,14 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# True when the daemon toolchain-up.sh recorded under this name still runs:
+# the pid is alive and still the command we started.
+pid_alive() {
+  local pid comm
+  read -r pid comm <"$ATLAS_RUN/$1.pid" 2>/dev/null || return 1
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && [[ -z $comm || "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$comm" ]]
+}
+
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
 # PATH for everything the project runs: Node 22+ first (the Pulumi language

@@ -9,8 +9,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 for name in buildkitd registry dockerd; do
   pidfile="$ATLAS_RUN/$name.pid"
   [[ -f $pidfile ]] || continue
-  pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  read -r pid _ <"$pidfile"
+  if pid_alive "$name"; then
     kill "$pid"
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill -0 "$pid" 2>/dev/null && kill -9 "$pid"

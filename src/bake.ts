@@ -140,7 +140,7 @@ function tierTarget(plan: StackPlan, tier: TierPlan, secrets: string[]): BakeTar
   return target;
 }
 
-function smokeTarget(smoke: SmokePlan, plan: StackPlan): BakeTarget {
+function smokeTarget(smoke: SmokePlan, plan: StackPlan, secrets: string[]): BakeTarget {
   const target: BakeTarget = {
     context: DOCKER_CONTEXT,
     dockerfile: posix.relative(DOCKER_CONTEXT, DOCKERFILE),
@@ -151,6 +151,8 @@ function smokeTarget(smoke: SmokePlan, plan: StackPlan): BakeTarget {
     output: ["type=cacheonly"],
   };
   if (plan.noCache) target["no-cache"] = true;
+  // The smoke stage's pip talks to the same index through the same TLS proxy.
+  if (secrets.length) target.secret = secrets;
   return target;
 }
 
@@ -167,7 +169,7 @@ export function bakeFile(plan: StackPlan, extras: BakeExtras = {}): BakeFile {
   };
   if (smoke) {
     file.group[SMOKE_TARGET] = { targets: [SMOKE_TARGET] };
-    file.target[SMOKE_TARGET] = smokeTarget(smoke, plan);
+    file.target[SMOKE_TARGET] = smokeTarget(smoke, plan, secrets);
   }
   return escapeAll(file);
 }

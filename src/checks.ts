@@ -18,12 +18,12 @@ import { diskSource, requirementsFindings, tierPackages } from "./requirements";
  * Dockerfile against tiers.ts, and the compatibility gate. File reads only.
  */
 export function staticFindings(root: string, config: AtlasConfig, plan: StackPlan): Finding[] {
-  const source = diskSource(root);
-  return [
-    ...requirementsFindings(source, plan),
-    ...readDockerfileFindings(root),
-    ...compatFindings(loadCompatData(root), config.build.baseImage, tierPackages(source, plan), config.allowIncompatible),
-  ];
+  return [...requirementsFindings(diskSource(root), plan), ...readDockerfileFindings(root), ...compatibilityGate(root, config, plan)];
+}
+
+/** The compatibility gate over a stack's base image and pins; the plan view shows the same. */
+export function compatibilityGate(root: string, config: AtlasConfig, plan: StackPlan): Finding[] {
+  return compatFindings(loadCompatData(root), config.build.baseImage, tierPackages(diskSource(root), plan), config.allowIncompatible);
 }
 
 /** Every in-program check; pure functions from the check modules are added here. */

@@ -89,7 +89,9 @@ export const labSchema = z.strictObject({
   tier: tierSchema.default("base"),
   /** `all`, `none`, or a list of device ids/indexes. */
   gpus: z
-    .union([z.literal("all"), z.literal("none"), z.array(z.union([z.string().min(1), z.number().int().min(0)])).min(1)])
+    .union([z.literal("all"), z.literal("none"), z.array(z.union([z.string().min(1), z.number().int().min(0)])).min(1)], {
+      error: (iss) => `expected "all", "none" or a list of device ids/indexes such as [0, 2], found ${JSON.stringify(iss.input)}`,
+    })
     .default("all"),
   port: z
     .number({ error: (iss) => `expected a port from 1 to 65535, found ${JSON.stringify(iss.input)}` })
@@ -101,10 +103,13 @@ export const labSchema = z.strictObject({
   exposePublicly: z.boolean().default(false),
   /** A host path (absolute) or a named volume. */
   workspace: z
-    .union([
-      z.strictObject({ hostPath: z.string().min(1) }),
-      z.strictObject({ volume: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/) }),
-    ])
+    .union(
+      [
+        z.strictObject({ hostPath: z.string().min(1) }),
+        z.strictObject({ volume: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/) }),
+      ],
+      { error: (iss) => `expected {hostPath: <absolute path>} or {volume: <name of [a-zA-Z0-9][a-zA-Z0-9_.-]*>}, found ${JSON.stringify(iss.input)}` },
+    )
     .default({ volume: "atlas-workspace" }),
   shmSize: z.number().int().min(64).default(2048).describe("MiB"),
   memory: z.number().int().min(256).optional().describe("MiB"),
@@ -198,7 +203,7 @@ export function parseConfig(
           `${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; accepted: ${shape.join(", ")}`,
         );
       } else {
-        problems.push(`${keyPath(issue.path)}: ${issue.message}`);
+        problems.push(`${keyPath(issue.path)}: ${withValue(issue.message, issue)}`);
       }
     }
   }
@@ -207,6 +212,15 @@ export function parseConfig(
   const semantic = crossChecks(config, pathExists);
   if (semantic.length) throw new ConfigError(semantic);
   return config;
+}
+
+/**
+ * zod's own messages ("Invalid option: expected one of …") say what is
+ * accepted but not what was found; the value is added, except under a secret key.
+ */
+function withValue(message: string, issue: { path: readonly PropertyKey[]; input?: unknown }): string {
+  if (/found /.test(message) || (SECRET_KEYS as readonly string[]).includes(String(issue.path[0]))) return message;
+  return "input" in issue && issue.input !== undefined ? `${message}, found ${JSON.stringify(issue.input)}` : message;
 }
 
 /** Keys accepted at a path of the schema, for "unknown key" messages. */
