@@ -5,14 +5,15 @@
  */
 import { z } from "zod";
 import { isImageRef, isRegistryServer, isRepositoryPath } from "./image-ref";
-import { TIER_NAMES, TierName } from "./tiers";
+import { TIERS, TIER_NAMES, TierName } from "./tiers";
 
 export const NAMESPACE = "atlas";
 
 /** Keys that must arrive as Pulumi secrets (`pulumi config set --secret`). */
 export const SECRET_KEYS = ["registryPassword", "jupyterToken", "pipIndexUrl"] as const;
 
-const TIER_ALIASES: Record<string, TierName> = { "0": "base", "1": "llm", "2": "full" };
+/** The guide's BUILD_TIER numbers, from the tier model. */
+const TIER_ALIASES: Record<string, TierName> = Object.fromEntries(TIERS.map((t) => [String(t.level), t.name]));
 
 const tierSchema = z
   .union([z.string(), z.number()])
@@ -20,7 +21,10 @@ const tierSchema = z
     const s = String(v);
     const tier = (TIER_NAMES as readonly string[]).includes(s) ? (s as TierName) : TIER_ALIASES[s];
     if (!tier) {
-      ctx.addIssue({ code: "custom", message: `expected one of ${TIER_NAMES.join(", ")} (or BUILD_TIER 0, 1, 2), found ${JSON.stringify(v)}` });
+      ctx.addIssue({
+        code: "custom",
+        message: `expected one of ${TIER_NAMES.join(", ")} (or BUILD_TIER ${Object.keys(TIER_ALIASES).join(", ")}), found ${JSON.stringify(v)}`,
+      });
       return z.NEVER;
     }
     return tier;

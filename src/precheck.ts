@@ -13,6 +13,7 @@ import { homedir, freemem, totalmem } from "node:os";
 import { delimiter, join } from "node:path";
 import { AtlasConfig } from "./config";
 import { Finding } from "./findings";
+import { buildxCommand } from "./toolchain";
 import { StackPlan } from "./plan";
 
 // ------------------------------------------------------------------ thresholds
@@ -406,11 +407,6 @@ export async function probeDocker(run: Runner = runCommand): Promise<DockerFacts
 }
 
 /** buildx from the project toolchain when built there, else the docker CLI plugin. */
-export function buildxCommand(env: NodeJS.ProcessEnv = process.env): { cmd: string; args: string[] } {
-  const dir = env.ATLAS_TOOLCHAIN_DIR || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "atlas-toolchain");
-  const bin = join(dir, "bin", "buildx");
-  return existsSync(bin) ? { cmd: bin, args: [] } : { cmd: "docker", args: ["buildx"] };
-}
 
 export async function probeBuilders(run: Runner = runCommand, env: NodeJS.ProcessEnv = process.env): Promise<BuilderFacts> {
   const { cmd, args } = buildxCommand(env);
@@ -516,13 +512,37 @@ export async function probeRegistry(
   if (challenge?.scheme === "bearer" && challenge.params.realm) {
     const q = new URLSearchParams({ scope: `repository:${repository}:pull,push` });
     if (challenge.params.service) q.set("service", challenge.params.service);
-    const r = await httpGet(`${challenge.params.realm}?${q}`, { authorization: auth }, verifyTls, cas);
+    const realm = realmTarget(challenge.params.realm, url);
+    if (typeof realm === "string") {
+      facts.auth = { via: `token from ${challenge.params.realm}`, error: realm };
+      return facts;
+    }
+    // The relaxed TLS of a registry on this host never extends to another host.
+    const r = await httpGet(`${challenge.params.realm}?${q}`, { authorization: auth }, realm.sameHost ? verifyTls : true, cas);
     facts.auth = { via: `token from ${challenge.params.realm}`, status: r.status, error: r.error };
   } else {
     const r = await httpGet(`${url}/v2/`, { authorization: auth }, verifyTls, cas);
     facts.auth = { via: `basic auth on ${url}/v2/`, status: r.status, error: r.error };
   }
   return facts;
+}
+
+/**
+ * Where a Bearer challenge may send the registry credentials: over https, or
+ * to the registry's own host. Anything else is refused (a string says why).
+ */
+export function realmTarget(realm: string, registryUrl: string): { sameHost: boolean } | string {
+  let target: URL;
+  try {
+    target = new URL(realm);
+  } catch {
+    return `refused to send credentials: the token realm ${JSON.stringify(realm)} is not a URL`;
+  }
+  const sameHost = target.host === new URL(registryUrl).host;
+  if (target.protocol !== "https:" && !sameHost) {
+    return `refused to send credentials to ${target.origin}: a token realm on another host must be https`;
+  }
+  return { sameHost };
 }
 
 function readDockerConfig(env: NodeJS.ProcessEnv): string | undefined {

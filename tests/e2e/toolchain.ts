@@ -5,10 +5,10 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
+import { buildxCommand, toolchainDir } from "../../src/toolchain";
 
-export const TOOLCHAIN_DIR = process.env.ATLAS_TOOLCHAIN_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "atlas-toolchain");
+export const TOOLCHAIN_DIR = toolchainDir();
 export const RUN_DIR = join(TOOLCHAIN_DIR, "run");
 export const REGISTRY = process.env.ATLAS_REGISTRY_ADDR ?? "registry.localhost:5000";
 export const REGISTRY_USER = "atlas";
@@ -36,8 +36,8 @@ export function missingPieces(): string[] {
   if (!works("docker", ["info"])) missing.push("a running Docker engine");
   if (!existsSync(join(RUN_DIR, "registry", "password"))) missing.push(`the local registry's password file in ${RUN_DIR}/registry`);
   if (!existsSync(join(RUN_DIR, "standin.ref"))) missing.push(`the stand-in base image (${RUN_DIR}/standin.ref)`);
-  const buildx = existsSync(join(TOOLCHAIN_DIR, "bin", "buildx")) ? [join(TOOLCHAIN_DIR, "bin", "buildx")] : ["docker", "buildx"];
-  if (!works(buildx[0], [...buildx.slice(1), "inspect", BUILDER])) missing.push(`the buildx builder "${BUILDER}"`);
+  const buildx = buildxCommand();
+  if (!works(buildx.cmd, [...buildx.args, "inspect", BUILDER])) missing.push(`the buildx builder "${BUILDER}"`);
   return missing;
 }
 

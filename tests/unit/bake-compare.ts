@@ -5,11 +5,9 @@
  * in bake, `docker-image://<ref>@sha256:…` in the program; both normalize to
  * the parent tier's name plus the kind of reference.
  */
-import { posix } from "node:path";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
-import { homedir } from "node:os";
+import { posix } from "node:path";
+import { buildxCommand } from "../../src/toolchain";
 import { Recorded } from "./harness";
 
 export interface NormalBuild {
@@ -115,12 +113,9 @@ export function fromBake(t: Json): NormalBuild {
 
 /** How to run buildx here: the toolchain's binary, or the docker CLI plugin; undefined when neither works. */
 export function findBuildx(): { cmd: string; pre: string[]; where: string } | undefined {
-  const dir = process.env.ATLAS_TOOLCHAIN_DIR ?? join(homedir(), ".cache", "atlas-toolchain");
-  const bin = join(dir, "bin", "buildx");
-  if (existsSync(bin)) return { cmd: bin, pre: [], where: bin };
-  const plugin = spawnSync("docker", ["buildx", "version"], { stdio: "ignore" });
-  if (plugin.status === 0) return { cmd: "docker", pre: ["buildx"], where: "docker buildx" };
-  return undefined;
+  const { cmd, args } = buildxCommand();
+  const works = spawnSync(cmd, [...args, "version"], { stdio: "ignore" }).status === 0;
+  return works ? { cmd, pre: args, where: [cmd, ...args].join(" ") } : undefined;
 }
 
 /** `buildx bake -f <file> --print <targets…>`, run from the project root, parsed. */

@@ -5,10 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, vi } from "vitest";
-import { parse } from "yaml";
+import { readStackFile } from "../../src/stack-file";
 
 export const ROOT = join(__dirname, "..", "..");
 export const PROJECT = "atlas";
@@ -20,12 +20,9 @@ export interface Recorded {
   id: string;
 }
 
-/** A stack file's `config:` as the engine passes it: strings, JSON for the rest. */
+/** A stack file's `config:` as the engine passes it (src/stack-file.ts). */
 export function stackFileConfig(stack: string): Record<string, string> {
-  const doc = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-  return Object.fromEntries(
-    Object.entries(doc.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
+  return readStackFile(ROOT, stack);
 }
 
 export function fakeDigest(seed: string): string {

@@ -4,12 +4,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildxCommand } from "../../src/toolchain";
 import {
   BuilderInfo,
   DockerFacts,
   GB_PER_JOB,
   Runner,
-  buildxCommand,
   daemonNeededFor,
   dockerRegistryCAs,
   evaluateBuilder,
@@ -250,5 +250,16 @@ describe("registry", () => {
       const facts = await probeRegistry(`127.0.0.1:${port}`, "owner/atlas", undefined, undefined);
       expect(evaluateRegistry(facts, `127.0.0.1:${port}`, undefined)).toMatchObject({ severity: "fail", message: expect.stringMatching(new RegExp(`^registry 127.0.0.1:${port} not reachable at http://127.0.0.1:${port}/v2/: ECONNREFUSED`)) });
     });
+  });
+});
+
+describe("realmTarget: where registry credentials may go", () => {
+  it("accepts https realms and the registry's own host, refuses plain http elsewhere", async () => {
+    const { realmTarget } = await import("../../src/precheck");
+    expect(realmTarget("https://ghcr.io/token", "https://ghcr.io")).toEqual({ sameHost: true });
+    expect(realmTarget("https://auth.example/token", "https://registry.example")).toEqual({ sameHost: false });
+    expect(realmTarget("http://registry.localhost:5000/token", "https://registry.localhost:5000")).toEqual({ sameHost: true });
+    expect(realmTarget("http://evil.example/token", "https://registry.example")).toMatch(/refused to send credentials to http:\/\/evil\.example: a token realm on another host must be https/);
+    expect(realmTarget("not a url", "https://registry.example")).toMatch(/is not a URL/);
   });
 });
