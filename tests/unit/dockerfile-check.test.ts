@@ -71,7 +71,7 @@ describe("Dockerfile against tiers.ts", () => {
   });
 
   it("a stage that never installs its requirements file fails", () => {
-    expect(messages(edited("-r /tmp/atlas-requirements/requirements-accel.txt", "-r /tmp/atlas-requirements/requirements-llm.txt"))).toEqual([
+    expect(messages(edited("--hold /tmp/atlas-requirements/requirements-accel.txt", "--hold /tmp/atlas-requirements/requirements-llm.txt"))).toEqual([
       expect.stringMatching(/stage full \(line \d+\) never mentions requirements-accel.txt, the file tier full \(tiers.ts TIERS\) installs/),
     ]);
   });
