@@ -34,7 +34,7 @@ const images = new TierImages("atlas", {
   pipIndexUrl: secretConfig("pipIndexUrl"),
   caCertificates: config.build.caCertificates ? readFileSync(config.build.caCertificates, "utf8") : undefined,
 });
-const jupyter = createLabs(config, images, plan.stack);
+const jupyter = createLabs(config, images, plan.stack, secretConfig("jupyterToken"));
 const releaseTags = new ReleaseTags("atlas", { plan, releases: config.releases, tiers: images.outputs, credentials });
 
 export const tiers = images.outputs;

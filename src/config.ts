@@ -149,7 +149,13 @@ export const configSchema = z.strictObject({
   releases: z.array(releaseSchema).default([]),
 });
 
-export type AtlasConfig = z.infer<typeof configSchema>;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+/**
+ * The parsed config, without the secret values: those are read as Pulumi
+ * secrets where they are used (stack-config.ts secretConfig), so no check,
+ * message or export that is handed the config can print them.
+ */
+export type AtlasConfig = Omit<z.infer<typeof configSchema>, SecretKey>;
 export type LabConfig = z.infer<typeof labSchema>;
 export type CacheConfig = z.infer<typeof cacheSchema>;
 export type BuildConfig = z.infer<typeof buildSchema>;
@@ -215,7 +221,9 @@ export function parseConfig(
   const config = parsed.data!;
   const semantic = crossChecks(config, pathExists);
   if (semantic.length) throw new ConfigError(semantic);
-  return config;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { registryPassword, jupyterToken, pipIndexUrl, ...withoutSecrets } = config;
+  return withoutSecrets;
 }
 
 /**
@@ -250,7 +258,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 /** Rules that span keys. */
-function crossChecks(c: AtlasConfig, pathExists: (path: string) => boolean): string[] {
+function crossChecks(c: z.infer<typeof configSchema>, pathExists: (path: string) => boolean): string[] {
   const problems: string[] = [];
   if (c.push && !c.registry) {
     problems.push(`${NAMESPACE}:push: is true but ${NAMESPACE}:registry is not set; set ${NAMESPACE}:registry {server, repository} or ${NAMESPACE}:push false`);

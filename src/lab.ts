@@ -158,15 +158,15 @@ export interface Labs {
  * @throws ConfigError before any lab resource is registered, for env the spec
  *   owns and for two labs on one address and port
  */
-export function createLabs(config: AtlasConfig, images: TierImages, stack: string): Labs {
+export function createLabs(config: AtlasConfig, images: TierImages, stack: string, configuredToken?: pulumi.Input<string>): Labs {
   const problems = labsProblems(config.jupyter.labs);
   if (problems.length) throw new ConfigError(problems);
   const enabled = Object.entries(config.jupyter.labs).filter(([, lab]) => lab.enabled);
   if (!enabled.length) return { labs: {} };
 
-  // One token per stack, like atlas:jupyterToken itself. parseConfig has
-  // already refused a plaintext atlas:jupyterToken.
-  const token = pulumi.secret(config.jupyterToken ?? new LabToken("atlas-jupyter-token").value);
+  // One token per stack: atlas:jupyterToken (a secret; parseConfig refuses
+  // plaintext), else one generated once and kept in state.
+  const token = pulumi.secret(configuredToken ?? new LabToken("atlas-jupyter-token").value);
   const user = { uid: config.build.uid, gid: config.build.gid, username: config.build.username };
   const labs: Record<string, JupyterLab> = {};
   for (const [labName, lab] of enabled) {

@@ -86,6 +86,18 @@ describe("parseConfig", () => {
     expect(() => parseConfig(raw, new Set(["atlas:registryPassword"]))).not.toThrow();
   });
 
+  it("validates the secret keys but hands no secret value on in the parsed config", () => {
+    const raw = {
+      ...atlas({ registry: { ...registry.registry, username: "u" } }),
+      "atlas:registryPassword": "hunter2",
+      "atlas:jupyterToken": "a-token-of-sixteen-or-more",
+      "atlas:pipIndexUrl": "https://user:tok@pypi.example/simple",
+    };
+    const parsed = parseConfig(raw, new Set(["atlas:registryPassword", "atlas:jupyterToken", "atlas:pipIndexUrl"]));
+    expect(Object.keys(parsed)).not.toEqual(expect.arrayContaining(["registryPassword"]));
+    expect(JSON.stringify(parsed)).not.toMatch(/hunter2|a-token-of-sixteen|user:tok/);
+  });
+
   it("reports every problem at once", () => {
     expect(problemsOf(atlas({ ...registry, build: { uid: 0, maxJobs: 0 } })).split("\n  - ")).toHaveLength(3);
   });
