@@ -7,18 +7,13 @@ import { stageRequirementContexts } from "./src/context";
 import { RegistryCredentials, TierImages } from "./src/images";
 import { createLabs, labOutputs } from "./src/lab";
 import { planStack } from "./src/plan";
-import { buildInputsRevision, readVersion, sourceUrl } from "./src/project";
+import { planInputs } from "./src/project";
 import { ReleaseTags } from "./src/releases";
 import { readStackConfig, secretConfig } from "./src/stack-config";
 
 const root = __dirname;
 const config = readStackConfig();
-const plan = planStack(config, {
-  stack: pulumi.getStack(),
-  version: readVersion(root),
-  revision: buildInputsRevision(root),
-  source: sourceUrl(root),
-});
+const plan = planStack(config, planInputs(root, pulumi.getStack()));
 
 // Fails the preview before any resource is registered when a build is impossible.
 runChecks(root, config, plan);

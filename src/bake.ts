@@ -13,7 +13,7 @@
 import { posix } from "node:path";
 import { AtlasConfig } from "./config";
 import { CA_CERTIFICATES_SECRET } from "./images";
-import { CacheEntry, DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, tierBuildArgs } from "./plan";
+import { DOCKER_CONTEXT, cacheString, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, tierBuildArgs } from "./plan";
 import { BuildArgName, SMOKE, tierByName } from "./tiers";
 
 export interface BakeTarget {
@@ -84,21 +84,6 @@ export function bakeExtras(config: AtlasConfig, plan: StackPlan): BakeExtras {
   return { smoke: smokePlan(config, plan), secrets };
 }
 
-/** A CacheEntry in bake's (and `docker buildx build`'s) string syntax; the mirror of images.ts cacheFromArg/cacheToArg. */
-export function cacheString(e: CacheEntry, direction: "from" | "to"): string {
-  // The program writes max unless min is asked for (images.ts cacheToArg); reads carry no mode.
-  const mode = direction === "to" && e.type !== "inline" ? `,mode=${e.mode ?? "max"}` : "";
-  switch (e.type) {
-    case "registry":
-      return `type=registry,ref=${e.ref}${mode}`;
-    case "local":
-      return direction === "from" ? `type=local,src=${e.path}` : `type=local,dest=${e.path}${mode}`;
-    case "gha":
-      return `type=gha,scope=${e.scope}${mode}`;
-    case "inline":
-      return "type=inline";
-  }
-}
 
 /** Bake interpolates `${…}` and `%{…}` in JSON strings too; a literal must escape them. */
 export function bakeEscape(s: string): string {

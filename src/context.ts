@@ -7,9 +7,7 @@
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { StackPlan } from "./plan";
-import { includedFiles } from "./requirements";
-
-const REQUIREMENTS_DIR = "requirements";
+import { REQUIREMENTS_DIR, includedFiles } from "./requirements";
 
 export function stageRequirementContexts(root: string, plan: StackPlan): void {
   for (const tier of plan.tiers) {

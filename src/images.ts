@@ -4,7 +4,7 @@
  */
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { CacheEntry, DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan } from "./plan";
+import { CacheEntry, DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, cacheString } from "./plan";
 import { TierName } from "./tiers";
 
 export interface RegistryCredentials {
@@ -52,7 +52,7 @@ export function cacheToArg(e: CacheEntry): dockerbuild.types.input.CacheToArgs {
       return { registry: { ref: e.ref, mode } };
     case "local":
       // The provider's typed local cache drops `mode` (notes), so it goes raw.
-      return { raw: `type=local,dest=${e.path},mode=${e.mode ?? "max"}` };
+      return { raw: cacheString(e, "to") };
     case "gha":
       return { gha: { scope: e.scope, mode } };
     case "inline":
@@ -91,6 +91,7 @@ function imageArgs(plan: StackPlan, tier: TierPlan, below: dockerbuild.Image | u
     if (!below) throw new Error(`tier ${tier.tier} needs its parent ${tier.parent} built first`);
     named[tier.parentContext] = { location: pulumi.interpolate`docker-image://${below.ref}` };
   }
+  const secrets = buildSecrets(args);
   return {
     push: plan.push,
     // Without a registry the upper tiers have nothing to build on; config
@@ -111,9 +112,9 @@ function imageArgs(plan: StackPlan, tier: TierPlan, below: dockerbuild.Image | u
     platforms: plan.platforms.length ? (plan.platforms as dockerbuild.Platform[]) : undefined,
     builder: plan.builder ? { name: plan.builder } : undefined,
     registries: args.credentials ? [args.credentials] : undefined,
-    secrets: buildSecrets(args),
+    secrets,
     // Rotating the index token or the CA bundle must not rebuild every tier.
-    ignoreSecretsInDiffCalculation: Object.keys(buildSecrets(args) ?? {}).length ? Object.keys(buildSecrets(args) ?? {}) : undefined,
+    ignoreSecretsInDiffCalculation: secrets ? Object.keys(secrets) : undefined,
   };
 }
 

@@ -3,9 +3,8 @@
  * table for people, the same data as JSON for scripts, and the tier chain as a
  * Mermaid flowchart for the README. Pure: bin/plan.ts does the reading.
  */
-import { cacheString } from "./bake";
 import { Finding, Severity } from "./findings";
-import { StackPlan, TierPlan } from "./plan";
+import { StackPlan, TierPlan, cacheString } from "./plan";
 import { ReleaseEntry, checkReleases, formatProblem } from "./releases";
 
 export interface TierRow {

@@ -12,6 +12,22 @@ export type CacheEntry =
   | { type: "gha"; scope: string; mode?: "max" | "min" }
   | { type: "inline" };
 
+/** A CacheEntry in bake's (and `docker buildx build`'s) string syntax; the mirror of images.ts cacheFromArg/cacheToArg. */
+export function cacheString(e: CacheEntry, direction: "from" | "to"): string {
+  // The program writes max unless min is asked for (images.ts cacheToArg); reads carry no mode.
+  const mode = direction === "to" && e.type !== "inline" ? `,mode=${e.mode ?? "max"}` : "";
+  switch (e.type) {
+    case "registry":
+      return `type=registry,ref=${e.ref}${mode}`;
+    case "local":
+      return direction === "from" ? `type=local,src=${e.path}` : `type=local,dest=${e.path}${mode}`;
+    case "gha":
+      return `type=gha,scope=${e.scope}${mode}`;
+    case "inline":
+      return "type=inline";
+  }
+}
+
 export interface TierPlan {
   tier: TierName;
   level: number;

@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { PlanInputs } from "./plan";
 
 /** Paths whose changes can change an image; the revision label follows only these. */
 export const BUILD_INPUT_PATHS = ["docker", "requirements", "VERSION"];
@@ -33,6 +34,11 @@ export function buildInputsRevision(root: string): string {
   } catch {
     return "unknown";
   }
+}
+
+/** Everything planStack needs besides the config, for a stack of this checkout. */
+export function planInputs(root: string, stack: string): PlanInputs {
+  return { stack, version: readVersion(root), revision: buildInputsRevision(root), source: sourceUrl(root) };
 }
 
 export function sourceUrl(root: string): string {

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { AtlasConfig, parseConfig } from "./config";
 import { StackPlan, planStack } from "./plan";
-import { buildInputsRevision, readVersion, sourceUrl } from "./project";
+import { planInputs } from "./project";
 import { readStackFile } from "./stack-file";
 
 export interface LocalStack {
@@ -16,11 +16,16 @@ export interface LocalStack {
   plan: StackPlan;
 }
 
-/** Stack names with a Pulumi.<stack>.yaml in the project root, fewest tiers first. */
-export function committedStacks(root: string): string[] {
-  const names = readdirSync(root)
+/** Stack names with a Pulumi.<stack>.yaml in the project root. */
+function stackFileNames(root: string): string[] {
+  return readdirSync(root)
     .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
     .filter((n): n is string => n !== undefined);
+}
+
+/** Stack names with a Pulumi.<stack>.yaml in the project root, fewest tiers first. */
+export function committedStacks(root: string): string[] {
+  const names = stackFileNames(root);
   const size = new Map(names.map((n) => [n, loadStack(root, n).plan.tiers.length]));
   return names.sort((a, b) => size.get(a)! - size.get(b)! || a.localeCompare(b));
 }
@@ -28,18 +33,11 @@ export function committedStacks(root: string): string[] {
 export function loadStack(root: string, stack: string): LocalStack {
   const file = join(root, `Pulumi.${stack}.yaml`);
   if (!existsSync(file)) {
-    const known = readdirSync(root)
-      .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
-      .filter(Boolean);
+    const known = stackFileNames(root);
     throw new Error(`stack ${JSON.stringify(stack)}: ${file} does not exist; accepted: ${known.join(", ") || "(no stack files found)"}`);
   }
   // Encrypted (secure) values are skipped by readStackFile; they are never part of the plan.
   const config = parseConfig(readStackFile(root, stack), new Set(), existsSync);
-  const plan = planStack(config, {
-    stack,
-    version: readVersion(root),
-    revision: buildInputsRevision(root),
-    source: sourceUrl(root),
-  });
+  const plan = planStack(config, planInputs(root, stack));
   return { config, plan };
 }

@@ -8,7 +8,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { posix } from "node:path";
 import { buildxCommand } from "../../src/toolchain";
-import { Recorded } from "./harness";
+import { Recorded, isSecretInput, secretValue } from "./harness";
 
 export interface NormalBuild {
   dockerfile: string;
@@ -47,8 +47,6 @@ function sortKeys(r: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-// How the SDK serializes a secret value in resource inputs (see harness.ts).
-const SPECIAL_SIG = "4dabf18193072939515e22adb298388d";
 
 export function fromProgram(image: Recorded, tierNames: readonly string[]): NormalBuild {
   const i = image.inputs;
@@ -61,7 +59,7 @@ export function fromProgram(image: Recorded, tierNames: readonly string[]): Norm
     if (!m) throw new Error(`${image.name}: context ${name} is not a digest-pinned tier ref: ${ctx.location}`);
     parents[name] = m[1];
   }
-  const secrets = i.secrets && i.secrets[SPECIAL_SIG] ? i.secrets.value : i.secrets;
+  const secrets = i.secrets && isSecretInput(i.secrets) ? secretValue(i.secrets) : i.secrets;
   return {
     dockerfile: posix.normalize(i.dockerfile.location),
     context: i.context.location,

@@ -124,10 +124,15 @@ export async function isSecret(value: pulumi.Input<unknown>): Promise<boolean> {
 const SPECIAL_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
+/** True when an input arrived wrapped as a secret. */
+export function isSecretInput(input: unknown): boolean {
+  return (input as Record<string, unknown> | undefined)?.[SPECIAL_SIG] === SECRET_SIG;
+}
+
 /** The plain value of a secret-wrapped input; fails the test when the input is not a secret. */
 export function secretValue(input: unknown): unknown {
   const wrapped = input as Record<string, unknown> | undefined;
-  if (!wrapped || wrapped[SPECIAL_SIG] !== SECRET_SIG) {
+  if (!wrapped || !isSecretInput(wrapped)) {
     throw new Error(`expected a secret input, found ${JSON.stringify(input)}`);
   }
   return wrapped.value;
