@@ -7,6 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/scripts/lib.sh"
+atlas_path
 
 PULUMI_VERSION=$(tool_version "$here/tools/pulumi" github.com/pulumi/pulumi/pkg/v3)
 DOCKER_BUILD_VERSION=$(tool_version "$here/tools/docker-build" github.com/pulumi/pulumi-docker-build)

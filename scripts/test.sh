@@ -7,21 +7,25 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 total_t0=$SECONDS
+results=.atlas/test-results
+rm -rf "$results" && mkdir -p "$results"
+# toolchain-up.sh appends its warnings here; they are repeated at the end.
+export ATLAS_WARNINGS_FILE="$root/$results/warnings.log"
 bash scripts/toolchain-up.sh
 # shellcheck source=scripts/env.sh
 . scripts/env.sh
 # In CI, stop the daemons this run started once it is over.
 if [[ ${CI:-} == true ]]; then trap 'bash scripts/toolchain-down.sh' EXIT; fi
 
-results=.atlas/test-results
-rm -rf "$results" && mkdir -p "$results"
 status=0
+failed_checks=()
 
 phase_start unit
 command -v shellcheck >/dev/null || apt_install shellcheck
-shellcheck -x scripts/*.sh .ci/run || status=1
-npx tsc --noEmit || status=1
-npx eslint . || status=1
+shellcheck -x scripts/*.sh .ci/run || failed_checks+=(shellcheck)
+npx tsc --noEmit || failed_checks+=(tsc)
+npx eslint . || failed_checks+=(eslint)
+((${#failed_checks[@]} == 0)) || status=1
 npx vitest run --project unit --reporter=default --reporter=json --outputFile="$results/unit.json" || status=1
 phase_end
 
@@ -29,17 +33,17 @@ phase_start e2e
 npx vitest run --project e2e --reporter=default --reporter=json --outputFile="$results/e2e.json" || status=1
 phase_end
 
-# shellcheck disable=SC2016  # the JavaScript's ${…} is not for the shell
-node -e '
-  const fs = require("fs");
-  let passed = 0, failed = 0, skipped = 0;
-  for (const f of process.argv.slice(1)) {
-    if (!fs.existsSync(f)) { failed++; console.error(`no results in ${f}`); continue; }
-    const r = JSON.parse(fs.readFileSync(f, "utf8"));
-    passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites || 0);
-    skipped += r.numPendingTests + r.numTodoTests;
-  }
-  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-' "$results/unit.json" "$results/e2e.json"
+# When something failed, the services' own last words, then each failure
+# (the first in full) and the counts: CI logs are often read from the tail.
+if ((status != 0)); then
+  for svc in buildkitd registry dockerd; do
+    [[ -s $ATLAS_RUN/$svc.log ]] || continue
+    echo "---- last lines of $ATLAS_RUN/$svc.log"
+    grep -v -i 'level=debug' "$ATLAS_RUN/$svc.log" | tail -n 8 | cut -c1-300
+  done
+fi
+[[ -s $ATLAS_WARNINGS_FILE ]] && { echo "---- warnings from scripts/toolchain-up.sh"; cat "$ATLAS_WARNINGS_FILE"; }
+for check in "${failed_checks[@]}"; do echo "✗ $check failed (its output is above)"; done
+node_modules/.bin/ts-node --transpile-only scripts/test-report.ts "$results/unit.json" "$results/e2e.json"
 printf 'timing: %-10s %4ss\n' total "$((SECONDS - total_t0))"
 exit $status

@@ -10,6 +10,8 @@
 #            already running are started, and their pids go to $ATLAS_RUN
 #   standin  a Debian+python3 image built offline with debootstrap and pushed to
 #            the local registry, standing in for the pytorch base image
+#   ready    one real build through the builder: FROM the stand-in, a RUN that
+#            reaches PyPI with the host's CA bundle, a push to the registry
 # scripts/toolchain-down.sh stops exactly what this started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -134,13 +136,16 @@ ensure_registry_tls() {
     chmod 600 "$tls"/*.key
   fi
   local system_bundle
-  system_bundle=$(host_ca_bundle); [[ -n $system_bundle ]] || system_bundle=/etc/ssl/certs/ca-certificates.crt
+  system_bundle=$(host_ca_bundle)
+  [[ -n $system_bundle ]] || die "no CA bundle found (PIP_CERT, REQUESTS_CA_BUNDLE, /etc/ssl/certs/ca-certificates.crt); apt-get install ca-certificates"
   cat "$system_bundle" "$tls/ca.pem" >"$tls/bundle.pem"
+  # The e2e suite passes the same bundle to its builds.
+  echo "$system_bundle" >"$ATLAS_RUN/host-ca-bundle"
   if [[ -w /etc/docker || ! -e /etc/docker ]]; then
     mkdir -p "/etc/docker/certs.d/$ATLAS_REGISTRY_ADDR"
     cp "$tls/ca.pem" "/etc/docker/certs.d/$ATLAS_REGISTRY_ADDR/ca.crt"
   else
-    log "WARNING: cannot write /etc/docker/certs.d; the engine will not trust $ATLAS_REGISTRY_ADDR"
+    warn "cannot write /etc/docker/certs.d; the engine will not trust $ATLAS_REGISTRY_ADDR"
   fi
 }
 
@@ -204,7 +209,10 @@ buildx_cmd() { if docker buildx version >/dev/null 2>&1; then docker buildx "$@"
 # docker-container driver would pull moby/buildkit, which cannot be pulled here.
 ensure_buildkit() {
   local sock="$ATLAS_RUN/buildkitd.sock"
-  if ! pid_alive buildkitd && [[ ! -S $sock ]] && buildx_cmd inspect --bootstrap "$ATLAS_BUILDER" >/dev/null 2>&1; then
+  # Only a builder "atlas" on some other endpoint is worth probing: ours is down
+  # when its pid is, and bootstrapping a dead remote endpoint waits ~20s.
+  if ! pid_alive buildkitd && ! buildx_cmd inspect "$ATLAS_BUILDER" 2>/dev/null | grep -q "$sock" \
+    && buildx_cmd inspect --bootstrap "$ATLAS_BUILDER" >/dev/null 2>&1; then
     log "builder $ATLAS_BUILDER: already running"
     return
   fi
@@ -283,8 +291,35 @@ apt_mirror() {
   echo "$uri"
 }
 
+# The first build after the services start is where a missing CA, login or
+# executor shows; here its error names that piece, not a tier of the program.
+# A retry is logged as a warning, so a flaky first build is seen, not hidden.
+ensure_build_path() {
+  phase_start ready
+  local ctx="$ATLAS_RUN/ready" attempt out
+  mkdir -p "$ctx"
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $(cat "$ATLAS_RUN/standin.ref")
+RUN --mount=type=secret,id=ca-certificates,target=/run/secrets/ca-certificates,required=true \
+    python3 -c "import ssl, urllib.request as u; u.urlopen('https://pypi.org/simple/pip/', timeout=30, context=ssl.create_default_context(cafile='/run/secrets/ca-certificates')); print('pypi reachable')"
+DOCKERFILE
+  for attempt in 1 2 3; do
+    if out=$(buildx_cmd build --builder "$ATLAS_BUILDER" --no-cache --progress plain \
+      --secret "id=ca-certificates,src=$(cat "$ATLAS_RUN/host-ca-bundle")" \
+      --push --tag "$ATLAS_REGISTRY_ADDR/atlas-standin/ready:latest" "$ctx" 2>&1); then
+      log "builder $ATLAS_BUILDER builds FROM the stand-in, reaches PyPI and pushes to $ATLAS_REGISTRY_ADDR"
+      phase_end
+      return
+    fi
+    warn "build check $attempt/3 failed; its last lines:"$'\n'"$(tail -n 15 <<<"$out")"
+    sleep $((attempt * 5))
+  done
+  die "the builder cannot build and push (see the warnings above); $ATLAS_RUN/buildkitd.log has buildkitd's side"
+}
+
 ensure_node
 ensure_deps
 ensure_tools
 ensure_services
 ensure_standin
+ensure_build_path

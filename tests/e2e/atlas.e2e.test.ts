@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labSchema } from "../../src/config";
 import { dockerRunArgs, labContainerSpec } from "../../src/lab-spec";
 import { Registry } from "./registry";
-import { E2E_REQUIREMENTS, TempProject } from "./stack";
+import { E2E_REQUIREMENTS, TempProject, upOrExplain } from "./stack";
 import { BUILDER, REGISTRY, REGISTRY_USER, e2eSkipped, loadToolchain } from "./toolchain";
 
 const run = promisify(execFile);
@@ -67,8 +67,13 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
     if (!process.env.ATLAS_E2E_KEEP) project.remove();
   });
 
+  /** Tests after the first up read its result; without one they say so instead of a TypeError. */
+  function needFirstUp(): void {
+    if (!tiers) throw new Error("the first up did not succeed, so there is nothing to check here; its error is the first failure above");
+  }
+
   it("up builds base → llm → full for real and pushes every tag at the digest in the outputs", async () => {
-    const result = await stack.up({ color: "never", onOutput: (o) => (firstUpOutput += o) });
+    const result = await upOrExplain(stack, (o) => (firstUpOutput += o));
     expect(result.summary.result).toBe("succeeded");
     tiers = result.outputs.tiers.value as Tiers;
     expect(Object.keys(tiers).sort()).toEqual(["base", "full", "llm"]);
@@ -83,6 +88,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   });
 
   it("builds each upper tier on the lower tier's digest", async () => {
+    needFirstUp();
     const state = await stack.exportStack();
     const inputs = (name: string) => state.deployment.resources.find((r: { type: string; urn: string }) => r.type === IMAGE && r.urn.endsWith(`::${name}`)).inputs;
     expect(inputs("atlas-llm").context.named["atlas-base"].location).toBe(`docker-image://${tiers.base.ref}`);
@@ -96,6 +102,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   });
 
   it("the images run as the configured non-root uid and gid, and each tier's requirements import", async () => {
+    needFirstUp();
     for (const tier of ["base", "llm", "full"] as const) {
       const { stdout } = await run("docker", ["run", "--rm", "--entrypoint", "sh", tiers[tier].ref, "-c", "id -u; id -g; id -un"]);
       expect(stdout.trim().split("\n"), tier).toEqual([String(UID), String(GID), "atlas"]);
@@ -108,6 +115,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   });
 
   it("the registry password is in no log, no image and no plaintext state", async () => {
+    needFirstUp();
     const password = loadToolchain().registryPassword;
     expect(firstUpOutput.length).toBeGreaterThan(0);
     expect(firstUpOutput).not.toContain(password);
@@ -122,6 +130,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   });
 
   it("a release tag created with up resolves in the registry to the source tier's digest", async () => {
+    needFirstUp();
     // buildx imagetools wraps the single-platform source in an OCI index whose
     // only entry is the source image itself, byte for byte.
     const release = await registry.manifest(repository, "1.0.0-e2e");
@@ -131,8 +140,9 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   });
 
   it("a second up reports no changes and builds nothing", async () => {
+    needFirstUp();
     let output = "";
-    const result = await stack.up({ color: "never", onOutput: (o) => (output += o) });
+    const result = await upOrExplain(stack, (o) => (output += o));
     const changes = result.summary.resourceChanges ?? {};
     expect(Object.keys(changes).filter((op) => op !== "same"), JSON.stringify(changes)).toEqual([]);
     expect(output).not.toMatch(/#\d+ \[(base|llm|full) /);
@@ -165,6 +175,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   }
 
   it("preview --diff names buildArgs.MAX_JOBS on every tier when maxJobs changes", async () => {
+    needFirstUp();
     const diffs = await previewDiffs({ build: { maxJobs: 1 } });
     for (const name of ["atlas-base", "atlas-llm", "atlas-full"]) {
       expect(diffs[name].op, name).toBe("update");
@@ -173,6 +184,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   });
 
   it("preview --diff names buildArgs.USER_GID on tier 0 only when the gid changes", async () => {
+    needFirstUp();
     const diffs = await previewDiffs({ build: { gid: GID + 1 } });
     expect(diffs["atlas-base"].op).toBe("update");
     expect(diffs["atlas-base"].keys).toContain("buildArgs.USER_GID");
@@ -192,6 +204,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   });
 
   it("JupyterLab in the tier-0 image, started as the program's Container would be, serves /api with the token only", async () => {
+    needFirstUp();
     const workspace = join(project.dir, "workspace");
     mkdirSync(workspace);
     chownSync(workspace, UID, GID);
@@ -232,6 +245,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   });
 
   it("a failing upper tier fails up with pip's error, keeps the lower tiers, and the fix rebuilds only it and those above", async () => {
+    needFirstUp();
     project.writeRequirements("requirements-llm.txt", ["six==1.17.0", "atlas-e2e-no-such-package==1.0.0"]);
     let output = "";
     await expect(stack.up({ color: "never", onOutput: (o) => (output += o) })).rejects.toThrow();
@@ -246,7 +260,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
     // the held tier-0 versions do not constrain it): llm and full rebuild, base does not.
     project.writeRequirements("requirements-llm.txt", ["six==1.17.0", "toolz==1.0.0"]);
     let fixOutput = "";
-    const fixed = await stack.up({ color: "never", onOutput: (o) => (fixOutput += o) });
+    const fixed = await upOrExplain(stack, (o) => (fixOutput += o));
     expect(fixed.summary.result).toBe("succeeded");
     // llm, full, and the release tag that follows llm's digest.
     expect(fixed.summary.resourceChanges).toMatchObject({ update: 3 });
@@ -263,6 +277,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   });
 
   it("destroy removes every resource of the stack; the pushed tags survive (retainOnDelete on)", async () => {
+    needFirstUp();
     const result = await stack.destroy({ color: "never", onOutput: () => undefined });
     expect(result.summary.result).toBe("succeeded");
     const state = await stack.exportStack();
@@ -281,7 +296,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
       ...config({ tier: "base", retainOnDelete: false, releases: [] }),
       "atlas:registry": { server: REGISTRY, repository: ownedRepo, username: REGISTRY_USER },
     });
-    const up = await owned.up({ color: "never", onOutput: () => undefined });
+    const up = await upOrExplain(owned);
     const digest = (up.outputs.tiers.value as Tiers).base.digest;
     expect((await registry.manifest(ownedRepo, "v0.6-base"))?.digest).toBe(digest);
     await owned.destroy({ color: "never", onOutput: () => undefined });

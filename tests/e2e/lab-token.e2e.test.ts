@@ -3,7 +3,7 @@
  * provider, kept across updates, and a secret in outputs and state.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { TempProject } from "./stack";
+import { TempProject, upOrExplain } from "./stack";
 import { e2eSkipped } from "./toolchain";
 
 const skipped = e2eSkipped();
@@ -14,12 +14,12 @@ describe.skipIf(skipped)("the JupyterLab token (dynamic resource) on the real en
 
   it("is generated once, survives updates unchanged, and is a secret in outputs and state", async () => {
     const stack = await project.stack(`token-${project.id}`, "tests/e2e/fixtures/lab-token");
-    const first = await stack.up({ color: "never", onOutput: () => undefined });
+    const first = await upOrExplain(stack);
     expect(first.outputs.value.secret).toBe(true);
     const token = first.outputs.value.value as string;
     expect(token).toMatch(/^[0-9a-f]{48}$/);
 
-    const second = await stack.up({ color: "never", onOutput: () => undefined });
+    const second = await upOrExplain(stack);
     expect(second.outputs.value.value).toBe(token);
     expect(Object.keys(second.summary.resourceChanges ?? {}).filter((op) => op !== "same")).toEqual([]);
 

@@ -3,7 +3,7 @@
  * so no committed stack file or state is touched (the Automation API rewrites
  * Pulumi.yaml and deletes stack files it is told to remove).
  */
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack, type EngineEvent, type UpResult } from "@pulumi/pulumi/automation";
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -75,5 +75,37 @@ export class TempProject {
 
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `up` that, when it fails, fails with what the engine reported as errors and
+ * the output's last lines, short enough to read in a CI log's tail (the
+ * Automation API's own error carries the whole output).
+ */
+export async function upOrExplain(stack: Stack, onOutput: (out: string) => void = () => undefined): Promise<UpResult> {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const onEvent = (e: EngineEvent) => {
+    const d = e.diagnosticEvent;
+    if (d && d.severity === "error") errors.push(`${d.urn ? `${d.urn.split("::").pop()}: ` : ""}${d.message.trim()}`);
+  };
+  try {
+    return await stack.up({
+      color: "never",
+      onEvent,
+      onOutput: (out) => {
+        lines.push(out);
+        onOutput(out);
+      },
+    });
+  } catch (err) {
+    const tail = lines.join("").trimEnd().split("\n").slice(-25).join("\n");
+    // No `cause`: vitest would print it, and it holds the whole build output.
+    // eslint-disable-next-line preserve-caught-error
+    throw new Error(
+      `pulumi up failed.\nErrors the engine reported:\n${errors.join("\n") || `(none; the command said: ${String(err).slice(0, 2000)})`}\n` +
+        `Last lines of its output:\n${tail}`,
+    );
   }
 }

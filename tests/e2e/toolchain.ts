@@ -35,6 +35,7 @@ export function missingPieces(): string[] {
   if (!works("pulumi", ["version"])) missing.push("pulumi CLI on PATH (scripts/toolchain-up.sh builds it)");
   if (!works("docker", ["info"])) missing.push("a running Docker engine");
   if (!existsSync(join(RUN_DIR, "registry", "password"))) missing.push(`the local registry's password file in ${RUN_DIR}/registry`);
+  if (!existsSync(join(RUN_DIR, "host-ca-bundle"))) missing.push(`the host CA bundle record (${RUN_DIR}/host-ca-bundle), which builds need behind a TLS proxy`);
   if (!existsSync(join(RUN_DIR, "standin.ref"))) missing.push(`the stand-in base image (${RUN_DIR}/standin.ref)`);
   const buildx = buildxCommand();
   if (!works(buildx.cmd, [...buildx.args, "inspect", BUILDER])) missing.push(`the buildx builder "${BUILDER}"`);
@@ -49,16 +50,10 @@ export function loadToolchain(): Toolchain {
   };
 }
 
-/** The CA bundle this host's pip trusts (a TLS proxy's CA), as scripts/lib.sh finds it. */
+/** The host CA bundle scripts/lib.sh chose (host_ca_bundle), recorded by toolchain-up.sh. */
 function hostCaBundle(): string | undefined {
-  let cert = process.env.PIP_CERT;
-  if (!cert) {
-    try {
-      cert = execFileSync("python3", ["-m", "pip", "config", "get", "global.cert"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    } catch {
-      cert = undefined;
-    }
-  }
+  const recorded = join(RUN_DIR, "host-ca-bundle");
+  const cert = existsSync(recorded) ? readFileSync(recorded, "utf8").trim() : "";
   return cert && existsSync(cert) ? cert : undefined;
 }
 
