@@ -8,7 +8,8 @@ const FIRST_FAILURE_LINES = 30;
 const OTHER_FAILURE_LINES = 3;
 const MAX_LISTED = 10;
 
-interface Report {
+/** The part of vitest's JSON reporter output read here. */
+export interface Report {
   numPassedTests: number;
   numFailedTests: number;
   numFailedTestSuites?: number;
@@ -27,34 +28,45 @@ const readable = (message: string, lines: number) =>
     .map((line) => `    ${line}`)
     .join("\n");
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-const failures: { name: string; message: string }[] = [];
-for (const file of process.argv.slice(2)) {
-  if (!existsSync(file)) {
-    failed++;
-    failures.push({ name: file, message: "no results: the test run did not finish" });
-    continue;
-  }
-  const report = JSON.parse(readFileSync(file, "utf8")) as Report;
-  passed += report.numPassedTests;
-  failed += report.numFailedTests + (report.numFailedTestSuites || 0);
-  skipped += report.numPendingTests + report.numTodoTests;
-  for (const suite of report.testResults ?? []) {
-    const where = suite.name.replace(`${process.cwd()}/`, "");
-    if (suite.status === "failed" && suite.message) failures.push({ name: where, message: suite.message });
-    for (const test of suite.assertionResults ?? []) {
-      if (test.status === "failed") failures.push({ name: `${where} > ${test.fullName}`, message: (test.failureMessages ?? []).join("\n") });
+/** The report's text; a missing report (undefined) counts as one failure. */
+export function testReport(reports: { file: string; report?: Report }[], cwd = process.cwd()): string {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  const failures: { name: string; message: string }[] = [];
+  for (const { file, report } of reports) {
+    if (!report) {
+      failed++;
+      failures.push({ name: file, message: "no results: the test run did not finish" });
+      continue;
+    }
+    passed += report.numPassedTests;
+    failed += report.numFailedTests + (report.numFailedTestSuites || 0);
+    skipped += report.numPendingTests + report.numTodoTests;
+    for (const suite of report.testResults ?? []) {
+      const where = suite.name.replace(`${cwd}/`, "");
+      if (suite.status === "failed" && suite.message) failures.push({ name: where, message: suite.message });
+      for (const test of suite.assertionResults ?? []) {
+        if (test.status === "failed") failures.push({ name: `${where} > ${test.fullName}`, message: (test.failureMessages ?? []).join("\n") });
+      }
     }
   }
+  const out: string[] = [];
+  if (failures.length) {
+    out.push("", `==== ${failures.length} failure(s); the first in full, then a line or so each ====`);
+    failures.slice(0, MAX_LISTED).forEach((f, i) => {
+      out.push(`✗ ${f.name}`, readable(f.message, i === 0 ? FIRST_FAILURE_LINES : OTHER_FAILURE_LINES));
+    });
+    if (failures.length > MAX_LISTED) out.push(`  … and ${failures.length - MAX_LISTED} more`);
+  }
+  out.push(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  return out.join("\n");
 }
 
-if (failures.length) {
-  console.log(`\n==== ${failures.length} failure(s); the first in full, then a line or so each ====`);
-  failures.slice(0, MAX_LISTED).forEach((f, i) => {
-    console.log(`✗ ${f.name}\n${readable(f.message, i === 0 ? FIRST_FAILURE_LINES : OTHER_FAILURE_LINES)}`);
-  });
-  if (failures.length > MAX_LISTED) console.log(`  … and ${failures.length - MAX_LISTED} more`);
+if (require.main === module) {
+  const reports = process.argv.slice(2).map((file) => ({
+    file,
+    report: existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Report) : undefined,
+  }));
+  console.log(testReport(reports));
 }
-console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
