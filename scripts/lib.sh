@@ -19,7 +19,10 @@ ATLAS_REGISTRY_USER=atlas
 ATLAS_STANDIN_REPO="$ATLAS_REGISTRY_ADDR/atlas-standin/debian-python"
 ATLAS_STANDIN_TAG=bookworm
 ATLAS_BUILDER=atlas
-export ATLAS_REGISTRY_ADDR ATLAS_REGISTRY_USER ATLAS_STANDIN_REPO ATLAS_BUILDER
+# buildkitd's state (its layer cache); with ATLAS_BUILDKIT_FRESH=1 toolchain-up.sh
+# empties it before starting buildkitd.
+: "${ATLAS_BUILDKIT_ROOT:=$ATLAS_TOOLCHAIN_DIR/buildkit}"
+export ATLAS_REGISTRY_ADDR ATLAS_REGISTRY_USER ATLAS_STANDIN_REPO ATLAS_BUILDER ATLAS_BUILDKIT_ROOT
 
 log() { printf '[atlas %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -232,9 +232,17 @@ ensure_buildkit() {
   ca = ["$ATLAS_RUN/registry/tls/ca.pem"]
 TOML
     rm -f "$sock"
+    if [[ ${ATLAS_BUILDKIT_FRESH:-} == 1 && -d $ATLAS_BUILDKIT_ROOT ]]; then
+      # A dead buildkitd can leave its overlay mounts behind; never delete through them.
+      awk -v root="$ATLAS_BUILDKIT_ROOT/" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l
+      rm -rf "$ATLAS_BUILDKIT_ROOT"
+      log "buildkitd starts on an empty cache ($ATLAS_BUILDKIT_ROOT)"
+    fi
     start_daemon buildkitd "$ATLAS_BIN/buildkitd" --config "$ATLAS_RUN/buildkitd.toml" \
-      --root "$ATLAS_TOOLCHAIN_DIR/buildkit" --addr "unix://$sock"
+      --root "$ATLAS_BUILDKIT_ROOT" --addr "unix://$sock"
     wait_for buildkitd 60 test -S "$sock" || die "buildkitd did not start"
+  elif [[ ${ATLAS_BUILDKIT_FRESH:-} == 1 ]]; then
+    warn "ATLAS_BUILDKIT_FRESH=1, but buildkitd already runs: its cache is used as it is"
   fi
   if ! buildx_cmd inspect "$ATLAS_BUILDER" 2>/dev/null | grep -q "$sock"; then
     buildx_cmd rm "$ATLAS_BUILDER" >/dev/null 2>&1 || true
