@@ -388,13 +388,19 @@ function jsonOf<T>(text: string): T | undefined {
   }
 }
 
+const JSON_TEMPLATE = "{{json .}}";
+
 export async function probeDocker(run: Runner = runCommand): Promise<DockerFacts> {
-  const v = await run("docker", ["version", "--format", "json"]);
+  // `{{json .}}`, not `json`: Debian's 20.10 client prints the word "json" for that.
+  const v = await run("docker", ["version", "--format", JSON_TEMPLATE]);
   if (v.error) return { reachable: false, error: v.error };
   // The client prints its half as JSON even when the daemon does not answer; Server is null then.
   const server = jsonOf<{ Server?: { Version?: string; ApiVersion?: string } | null }>(v.stdout)?.Server;
-  if (!server) return { reachable: false, error: firstLine(v.stderr) || `docker version exited ${v.code}` };
-  const info = await run("docker", ["info", "--format", "json"]);
+  if (!server) {
+    const said = firstLine(v.stderr) || (v.stdout.trim() ? `docker version printed no daemon part: ${firstLine(v.stdout)}` : "");
+    return { reachable: false, error: said || `docker version exited ${v.code}` };
+  }
+  const info = await run("docker", ["info", "--format", JSON_TEMPLATE]);
   const parsed = jsonOf<{ DockerRootDir?: string; Runtimes?: Record<string, unknown>; CDISpecDirs?: string[] | null }>(info.stdout) ?? {};
   return {
     reachable: true,

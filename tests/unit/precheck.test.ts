@@ -62,11 +62,18 @@ describe("Docker daemon", () => {
   it("probeDocker reads the client's JSON, even when the daemon does not answer", async () => {
     const down: Runner = async () => ({ code: 1, stdout: '{"Client":{"Version":"28.2.2"},"Server":null}', stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n" });
     expect(await probeDocker(down)).toEqual({ reachable: false, error: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" });
+    const seen: string[][] = [];
     const up: Runner = async (_cmd, args) =>
-      args[0] === "version"
+      seen.push(args) && args[0] === "version"
         ? { code: 0, stdout: '{"Server":{"Version":"20.10.24","ApiVersion":"1.41"}}', stderr: "" }
         : { code: 0, stdout: '{"DockerRootDir":"/var/lib/docker","Runtimes":{"runc":{},"nvidia":{}},"CDISpecDirs":null}', stderr: "" };
     expect(await probeDocker(up)).toEqual({ reachable: true, serverVersion: "20.10.24", apiVersion: "1.41", rootDir: "/var/lib/docker", runtimes: ["runc", "nvidia"], cdiSpecDirs: undefined });
+    // `--format json` is a template to Debian's 20.10 client, which then prints "json".
+    expect(seen).toEqual([
+      ["version", "--format", "{{json .}}"],
+      ["info", "--format", "{{json .}}"],
+    ]);
+    expect(await probeDocker(async () => ({ code: 0, stdout: "json\n", stderr: "" }))).toEqual({ reachable: false, error: "docker version printed no daemon part: json" });
     expect(await probeDocker(async () => ({ code: null, stdout: "", stderr: "", error: "docker not found" }))).toEqual({ reachable: false, error: "docker not found" });
   });
 });
