@@ -305,17 +305,19 @@ apt_mirror() {
 ensure_build_path() {
   phase_start ready
   local ctx="$ATLAS_RUN/ready" attempt out
+  # Where builds get packages; a machine with only a private index sets its own.
+  local probe=${ATLAS_INDEX_PROBE_URL:-https://pypi.org/simple/pip/}
   mkdir -p "$ctx"
   cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM $(cat "$ATLAS_RUN/standin.ref")
 RUN --mount=type=secret,id=ca-certificates,target=/run/secrets/ca-certificates,required=true \
-    python3 -c "import ssl, urllib.request as u; u.urlopen('https://pypi.org/simple/pip/', timeout=30, context=ssl.create_default_context(cafile='/run/secrets/ca-certificates')); print('pypi reachable')"
+    python3 -c "import ssl, urllib.request as u; u.urlopen('$probe', timeout=30, context=ssl.create_default_context(cafile='/run/secrets/ca-certificates')); print('reached $probe')"
 DOCKERFILE
   for attempt in 1 2 3; do
     if out=$(buildx_cmd build --builder "$ATLAS_BUILDER" --no-cache --progress plain \
       --secret "id=ca-certificates,src=$(cat "$ATLAS_RUN/host-ca-bundle")" \
       --push --tag "$ATLAS_REGISTRY_ADDR/atlas-standin/ready:latest" "$ctx" 2>&1); then
-      log "builder $ATLAS_BUILDER builds FROM the stand-in, reaches PyPI and pushes to $ATLAS_REGISTRY_ADDR"
+      log "builder $ATLAS_BUILDER builds FROM the stand-in, reaches $probe and pushes to $ATLAS_REGISTRY_ADDR"
       phase_end
       return
     fi
