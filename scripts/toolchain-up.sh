@@ -234,8 +234,9 @@ TOML
     rm -f "$sock"
     if [[ ${ATLAS_BUILDKIT_FRESH:-} == 1 && -d $ATLAS_BUILDKIT_ROOT ]]; then
       # A dead buildkitd can leave its overlay mounts behind; never delete through them.
-      awk -v root="$ATLAS_BUILDKIT_ROOT/" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l
-      rm -rf "$ATLAS_BUILDKIT_ROOT"
+      awk -v root="$ATLAS_BUILDKIT_ROOT/" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l \
+        || warn "could not unmount everything under $ATLAS_BUILDKIT_ROOT"
+      rm -rf "$ATLAS_BUILDKIT_ROOT" || die "cannot empty $ATLAS_BUILDKIT_ROOT (still mounted?); stop what uses it, or unset ATLAS_BUILDKIT_FRESH"
       log "buildkitd starts on an empty cache ($ATLAS_BUILDKIT_ROOT)"
     fi
     start_daemon buildkitd "$ATLAS_BIN/buildkitd" --config "$ATLAS_RUN/buildkitd.toml" \
