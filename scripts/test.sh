@@ -12,9 +12,11 @@ rm -rf "$results" && mkdir -p "$results"
 # toolchain-up.sh appends its warnings here; they are repeated at the end.
 export ATLAS_WARNINGS_FILE="$root/$results/warnings.log"
 # CI builds from an empty BuildKit cache, as on a fresh machine: a cache that
-# came with a copied or restored disk is not trusted (the first up of the CI
-# run before this failed in under a second, in a way never seen here, and
-# the same up passed seconds later). Its own root keeps a developer's cache.
+# came with a copied or restored disk is not trusted. (One CI run's first up
+# failed in under a second and passed on the retry: what a cache record whose
+# directory is missing does, reproduced here. toolchain-up.sh now drops the
+# build-context records at each start; other records could be broken too.)
+# Its own root keeps a developer's cache.
 if [[ ${CI:-} == true ]]; then
   # shellcheck source=scripts/lib.sh
   . scripts/lib.sh

@@ -208,7 +208,7 @@ buildx_cmd() { if docker buildx version >/dev/null 2>&1; then docker buildx "$@"
 # the user made with that name), else a buildkitd of ours on the host: the
 # docker-container driver would pull moby/buildkit, which cannot be pulled here.
 ensure_buildkit() {
-  local sock="$ATLAS_RUN/buildkitd.sock"
+  local sock="$ATLAS_RUN/buildkitd.sock" started=0
   # Only a builder "atlas" on some other endpoint is worth probing: ours is down
   # when its pid is, and bootstrapping a dead remote endpoint waits ~20s.
   if ! pid_alive buildkitd && ! buildx_cmd inspect "$ATLAS_BUILDER" 2>/dev/null | grep -q "$sock" \
@@ -242,6 +242,7 @@ TOML
     start_daemon buildkitd "$ATLAS_BIN/buildkitd" --config "$ATLAS_RUN/buildkitd.toml" \
       --root "$ATLAS_BUILDKIT_ROOT" --addr "unix://$sock"
     wait_for buildkitd 60 test -S "$sock" || die "buildkitd did not start"
+    started=1
   elif [[ ${ATLAS_BUILDKIT_FRESH:-} == 1 ]]; then
     warn "ATLAS_BUILDKIT_FRESH=1, but buildkitd already runs: its cache is used as it is"
   fi
@@ -250,6 +251,13 @@ TOML
     buildx_cmd create --name "$ATLAS_BUILDER" --driver remote "unix://$sock" >/dev/null
   fi
   wait_for "builder $ATLAS_BUILDER" 60 buildx_cmd inspect --bootstrap "$ATLAS_BUILDER" || die "builder $ATLAS_BUILDER does not answer"
+  if [[ $started == 1 ]]; then
+    # Cache records of build contexts outlive the daemon; one whose files did not
+    # (a cache restored or copied with a disk) fails the next build at once. They
+    # only spare re-sending small contexts, so each start drops them.
+    buildx_cmd prune --builder "$ATLAS_BUILDER" --force --filter type=source.local >/dev/null \
+      || warn "could not drop the build-context records of builder $ATLAS_BUILDER"
+  fi
   log "builder $ATLAS_BUILDER: $(buildx_cmd inspect "$ATLAS_BUILDER" | awk '/BuildKit version/ {print "BuildKit", $NF; exit}')"
 }
 
