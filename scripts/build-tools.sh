@@ -17,6 +17,11 @@ build_one() {
   local name=$1 dir=$2 pkg=$3; shift 3
   local out="${OUT_DIR:-$ATLAS_BIN}/$name" stamp="$ATLAS_TOOLCHAIN_DIR/stamps/$name"
   local key
+  if ! command -v go >/dev/null; then
+    [[ -x "$out" ]] || die "Go is needed to build $name; install Go 1.26+"
+    warn "no Go here to check $name against its pins in tools/$dir; keeping the one built before"
+    return
+  fi
   key=$(cat "$here/tools/$dir/go.mod" "$here/tools/$dir/go.sum" <(go version) <(printf '%s\n' "$pkg" "$@") | sha256sum | cut -d' ' -f1)
   if [[ -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
     log "tool $name: cached"

@@ -4,9 +4,10 @@
 #   deps     npm ci, when package-lock.json changed
 #   tools    Pulumi CLI, language host, docker-build provider, buildkitd, buildx,
 #            built from the pinned Go modules under tools/ (scripts/build-tools.sh)
-#            unless the host already has them
-#   services Docker Engine, a registry on localhost:5000 with htpasswd auth, and
-#            buildkitd registered as the buildx builder "atlas"; only those not
+#            unless the host already has them, and rebuilt when those pins change
+#   services Docker Engine, a registry on 127.0.0.1:5000 (registry.localhost) with
+#            htpasswd auth and TLS, and buildkitd registered as the buildx
+#            builder "atlas"; only those not
 #            already running are started, and their pids go to $ATLAS_RUN
 #   standin  a Debian+python3 image built offline with debootstrap and pushed to
 #            the local registry, standing in for the pytorch base image
@@ -55,21 +56,21 @@ docker_build_version() { tool_version "$root/tools/docker-build" github.com/pulu
 ensure_tools() {
   phase_start tools
   local want=()
-  # A host that already has Pulumi uses it; ours goes last on PATH anyway.
-  if ! command -v pulumi >/dev/null; then want+=(pulumi pulumi-language-nodejs); fi
+  # What we built before is kept current with its pins in tools/ (build-tools.sh
+  # rebuilds only when they changed); a host's own pulumi or buildx is used as
+  # it is. `command -v` alone would find ours: atlas_path put $ATLAS_BIN on PATH.
+  if [[ -x $ATLAS_BIN/pulumi ]] || ! command -v pulumi >/dev/null; then want+=(pulumi pulumi-language-nodejs); fi
   local db_version; db_version=$(docker_build_version)
-  local plugins=""
+  local plugins="" db_stamp="$ATLAS_TOOLCHAIN_DIR/stamps/pulumi-resource-docker-build" db_built
+  db_built=$(cat "$db_stamp" 2>/dev/null || true)
   if command -v pulumi >/dev/null; then plugins=$(cd / && pulumi plugin ls 2>/dev/null) || plugins=""; fi
-  if ! grep -Eq "^docker-build +resource +$db_version " <<<"$plugins"; then
-    want+=(pulumi-resource-docker-build)
-  fi
-  if ! docker buildx version >/dev/null 2>&1; then want+=(buildx); fi
-  if ((${#want[@]})); then
-    command -v go >/dev/null || die "Go is needed to build ${want[*]}; install Go 1.26+"
-    for t in "${want[@]}"; do bash "$root/scripts/build-tools.sh" "$t"; done
-  fi
+  local db_installed=false
+  if grep -Eq "^docker-build +resource +$db_version " <<<"$plugins"; then db_installed=true; fi
+  if [[ $db_installed == false || -n $db_built ]]; then want+=(pulumi-resource-docker-build); fi
+  if [[ -x $ATLAS_BIN/buildx ]] || ! docker buildx version >/dev/null 2>&1; then want+=(buildx); fi
+  for t in "${want[@]}"; do bash "$root/scripts/build-tools.sh" "$t"; done
   atlas_path
-  if [[ " ${want[*]} " == *" pulumi-resource-docker-build "* ]]; then
+  if [[ " ${want[*]} " == *" pulumi-resource-docker-build "* && ($db_installed == false || "$(cat "$db_stamp")" != "$db_built") ]]; then
     (cd / && pulumi plugin install resource docker-build "$db_version" --file "$ATLAS_TOOLCHAIN_DIR/plugins/pulumi-resource-docker-build" --reinstall >/dev/null)
     log "installed plugin docker-build $db_version"
   fi
