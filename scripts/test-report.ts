@@ -12,7 +12,6 @@ const MAX_LISTED = 10;
 export interface Report {
   numPassedTests: number;
   numFailedTests: number;
-  numFailedTestSuites?: number;
   numPendingTests: number;
   numTodoTests: number;
   testResults?: { name: string; status: string; message?: string; assertionResults?: { status: string; fullName: string; failureMessages?: string[] }[] }[];
@@ -41,11 +40,17 @@ export function testReport(reports: { file: string; report?: Report }[], cwd = p
       continue;
     }
     passed += report.numPassedTests;
-    failed += report.numFailedTests + (report.numFailedTestSuites || 0);
+    // numFailedTestSuites also counts every file and describe block around a
+    // failed test; only a file that failed outside its tests (an import, a
+    // hook) is a failure of its own, and it carries a message.
+    failed += report.numFailedTests;
     skipped += report.numPendingTests + report.numTodoTests;
     for (const suite of report.testResults ?? []) {
       const where = suite.name.replace(`${cwd}/`, "");
-      if (suite.status === "failed" && suite.message) failures.push({ name: where, message: suite.message });
+      if (suite.status === "failed" && suite.message) {
+        failed++;
+        failures.push({ name: where, message: suite.message });
+      }
       for (const test of suite.assertionResults ?? []) {
         if (test.status === "failed") failures.push({ name: `${where} > ${test.fullName}`, message: (test.failureMessages ?? []).join("\n") });
       }

@@ -43,7 +43,13 @@ describe("the end-of-run test report (scripts/test-report.ts)", () => {
   });
 
   it("a suite that failed outside its tests (a beforeAll, an import) is listed with its message", () => {
-    const report: Report = { ...base, numFailedTestSuites: 1, testResults: [{ name: "/repo/tests/e2e/gate.e2e.test.ts", status: "failed", message: "CI=true and the e2e toolchain is incomplete", assertionResults: [] }] };
+    const report: Report = { ...base, testResults: [{ name: "/repo/tests/e2e/gate.e2e.test.ts", status: "failed", message: "CI=true and the e2e toolchain is incomplete", assertionResults: [] }] };
     expect(testReport([{ file: "e2e.json", report }], "/repo")).toContain("✗ tests/e2e/gate.e2e.test.ts\n    CI=true and the e2e toolchain is incomplete\n0 passed, 1 failed");
+  });
+
+  it("one failed test counts once, though vitest also fails its file and describe blocks", () => {
+    // As vitest's JSON reporter wrote it for one failing e2e test in a describe.
+    const report = { ...failing(["Error: boom"]), numPassedTests: 15, numFailedTestSuites: 2, numTotalTestSuites: 5 };
+    expect(testReport([{ file: "e2e.json", report }], "/repo").endsWith("15 passed, 1 failed, 0 skipped")).toBe(true);
   });
 });
