@@ -10,34 +10,35 @@ import { Finding, failures, formatFinding } from "../src/findings";
 import { parseStackArgs } from "../src/stack-file";
 import { committedStacks, loadStack } from "../src/stack-plan";
 
-const root = join(__dirname, "..");
-
-function main(argv: string[]): number {
-  const { stack, flags } = parseStackArgs(argv, ["--all"]);
-  const stacks = flags.has("--all") ? committedStacks(root) : [stack];
+/** Checks the stacks and prints their findings; file-level ones once. Returns the exit code. */
+export function checkStacks(root: string, stacks: readonly string[], print: (line: string) => void = console.log): number {
   const shown = new Set<string>();
   const all: Finding[] = [];
   for (const name of stacks) {
     const { config, plan } = loadStack(root, name);
-    console.log(`check ${name}: tiers ${plan.tiers.map((t) => t.tier).join(", ")}${plan.materials ? " + materials" : ""}, base image ${config.build.baseImage}`);
+    print(`check ${name}: tiers ${plan.tiers.map((t) => t.tier).join(", ")}${plan.materials ? " + materials" : ""}, base image ${config.build.baseImage}`);
     for (const f of staticFindings(root, config, plan)) {
-      all.push(f);
-      // File-level findings are the same for every stack: print them once.
+      // File-level findings are the same for every stack: print and count them once.
       const text = formatFinding(f);
       if (shown.has(text)) continue;
       shown.add(text);
-      console.log(`  ${text.replace(/\n/g, "\n  ")}`);
+      all.push(f);
+      print(`  ${text.replace(/\n/g, "\n  ")}`);
     }
   }
   const failed = failures(all).length;
   const warned = all.filter((f) => f.severity === "warn").length;
-  console.log(`${failed ? "FAILED" : "ok"}: ${failed} failed, ${warned} warnings across ${stacks.length} stack${stacks.length > 1 ? "s" : ""}`);
+  print(`${failed ? "FAILED" : "ok"}: ${failed} failed, ${warned} warnings across ${stacks.length} stack${stacks.length > 1 ? "s" : ""}`);
   return failed ? 1 : 0;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (err) {
-  console.error(`check: ${(err as Error).message}`);
-  process.exitCode = 2;
+if (require.main === module) {
+  const root = join(__dirname, "..");
+  try {
+    const { stack, flags } = parseStackArgs(process.argv.slice(2), ["--all"]);
+    process.exitCode = checkStacks(root, flags.has("--all") ? committedStacks(root) : [stack]);
+  } catch (err) {
+    console.error(`check: ${(err as Error).message}`);
+    process.exitCode = 2;
+  }
 }

@@ -6,12 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { checkStacks } from "../../bin/check";
 import { manylinuxPlatforms, pipResolveArgv, explainFailure } from "../../bin/resolve";
 import { collectFindings } from "../../src/checks";
 import { parseStackArgs, readStackFile } from "../../src/stack-file";
 import { committedStacks, loadStack } from "../../src/stack-plan";
 import { tempProject } from "./check-fixtures";
-import { ROOT, runProgram, stackFileConfig } from "./harness";
+import { ROOT, runProgram } from "./harness";
 
 const IMAGE = "docker-build:index:Image";
 const GUIDE_DEFAULT = "pytorch/pytorch:2.10.0-cuda13.0-cudnn9-devel";
@@ -60,10 +61,30 @@ describe("committed stacks", () => {
 
 describe("command helpers", () => {
   it("readStackFile gives the engine's view of a stack file, without secure values", () => {
-    expect(readStackFile(ROOT, "full")).toEqual(stackFileConfig("full"));
+    const full = readStackFile(ROOT, "full");
+    expect(full["atlas:tier"]).toBe("full");
+    expect(full["atlas:materials"]).toBe("true");
+    expect(JSON.parse(full["atlas:build"])).toEqual({ baseImage: "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-devel" });
     const root = tempProject();
     writeFileSync(join(root, "Pulumi.s.yaml"), "config:\n  atlas:tier: llm\n  atlas:pinned: true\n  atlas:registryPassword:\n    secure: AAABAxyz\n  atlas:build:\n    maxJobs: 1\n");
     expect(readStackFile(root, "s")).toEqual({ "atlas:tier": "llm", "atlas:pinned": "true", "atlas:build": '{"maxJobs":1}' });
+  });
+
+  it("npm run check over several stacks prints and counts a file-level failure once", () => {
+    const stackFile = (tier: string) => `config:\n  atlas:tier: ${tier}\n  atlas:registry:\n    server: ghcr.io\n    repository: o/atlas\n`;
+    const root = tempProject({
+      "requirements/requirements.txt": "numpy==2.2.6\nnumpy=>1\n",
+      "Pulumi.a.yaml": stackFile("base"),
+      "Pulumi.b.yaml": stackFile("llm"),
+      VERSION: "0.6\n",
+      "package.json": "{}",
+    });
+    const lines: string[] = [];
+    expect(checkStacks(root, ["a", "b"], (l) => lines.push(l))).toBe(1);
+    const failed = lines.filter((l) => /^\s+FAIL/.test(l));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toContain("requirements/requirements.txt");
+    expect(lines.at(-1)).toBe("FAILED: 1 failed, 0 warnings across 2 stacks");
   });
 
   it("arguments: a stack (default dev) and known flags only", () => {
