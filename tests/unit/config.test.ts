@@ -148,6 +148,12 @@ describe("Pulumi.yaml and README agree with the schema", () => {
     }
   });
 
+  it("every key with a default is declared in Pulumi.yaml", () => {
+    const withDefault = Object.keys(configSchema.shape).filter((k) => defaults[k] !== undefined);
+    expect(withDefault).toEqual(expect.arrayContaining(["tier", "build", "releases"]));
+    expect(withDefault.filter((k) => !(`atlas:${k}` in project.config))).toEqual([]);
+  });
+
   it("the README's config reference names every key", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     const keys = [
