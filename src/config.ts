@@ -5,25 +5,22 @@
  */
 import { z } from "zod";
 import { isImageRef, isRegistryServer, isRepositoryPath } from "./image-ref";
-import { TIERS, TIER_NAMES, TierName } from "./tiers";
+import { TIER_LEVELS, TIER_NAMES, tierByAlias } from "./tiers";
 
 export const NAMESPACE = "atlas";
 
 /** Keys that must arrive as Pulumi secrets (`pulumi config set --secret`). */
 export const SECRET_KEYS = ["registryPassword", "jupyterToken", "pipIndexUrl"] as const;
 
-/** The guide's BUILD_TIER numbers, from the tier model. */
-const TIER_ALIASES: Record<string, TierName> = Object.fromEntries(TIERS.map((t) => [String(t.level), t.name]));
-
 const tierSchema = z
   .union([z.string(), z.number()])
   .transform((v, ctx) => {
     const s = String(v);
-    const tier = (TIER_NAMES as readonly string[]).includes(s) ? (s as TierName) : TIER_ALIASES[s];
+    const tier = tierByAlias(s);
     if (!tier) {
       ctx.addIssue({
         code: "custom",
-        message: `expected one of ${TIER_NAMES.join(", ")} (or BUILD_TIER ${Object.keys(TIER_ALIASES).join(", ")}), found ${JSON.stringify(v)}`,
+        message: `expected one of ${TIER_NAMES.join(", ")} (or BUILD_TIER ${TIER_LEVELS.join(", ")}), found ${JSON.stringify(v)}`,
       });
       return z.NEVER;
     }

@@ -8,6 +8,7 @@ const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const HOST = "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?";
 const TAG = "[\\w][\\w.-]{0,127}";
 const DIGEST = "sha256:[a-f0-9]{64}";
+const TAG_RE = new RegExp(`^${TAG}$`);
 const REF_RE = new RegExp(`^(?:(${HOST})/)?(${COMPONENT}(?:/${COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
 
 export interface ImageRef {
@@ -45,4 +46,9 @@ export function isRegistryServer(server: string): boolean {
 /** A repository path inside a registry (no tag, no digest). */
 export function isRepositoryPath(repo: string): boolean {
   return new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`).test(repo);
+}
+
+/** A docker tag (distribution/reference): word characters, dots and dashes, at most 128. */
+export function isImageTag(tag: string): boolean {
+  return TAG_RE.test(tag);
 }

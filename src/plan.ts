@@ -3,7 +3,7 @@
  * the plan view and the checks all read a StackPlan, so they cannot disagree.
  */
 import { AtlasConfig, CacheConfig } from "./config";
-import { BuildArgName, MATERIALS, TierName, TierSpec, parentContextName, tiersUpTo } from "./tiers";
+import { BuildArgName, MATERIALS, TIER_NAMES, TierName, TierSpec, parentContextName, tiersUpTo } from "./tiers";
 
 /** Engine-neutral cache entries; images.ts and bake.ts translate them. */
 export type CacheEntry =
@@ -79,13 +79,29 @@ export const REQUIREMENTS_CONTEXT_NAME = "requirements";
 export const STAGED_CONTEXT_ROOT = ".atlas/contexts";
 const LOCAL_REPOSITORY = "atlas";
 
+const MATERIALS_SUFFIX = "-materials";
+const TIER_ALTERNATION = TIER_NAMES.join("|");
+const TIER_TAG_RE = new RegExp(`^v(.+)-(${TIER_ALTERNATION})(${MATERIALS_SUFFIX})?$`);
+const CACHE_TAG_RE = new RegExp(`^cache-(${TIER_ALTERNATION})(${MATERIALS_SUFFIX})?$`);
+
 /** `v0.6-base`, or `v0.6-base-materials`: a materials image never carries a plain tag. */
 export function tierTag(version: string, tier: TierName, materials: boolean): string {
-  return `v${version}-${tier}${materials ? "-materials" : ""}`;
+  return `v${version}-${tier}${materials ? MATERIALS_SUFFIX : ""}`;
 }
 
 export function cacheTag(tier: TierName, materials: boolean): string {
-  return `cache-${tier}${materials ? "-materials" : ""}`;
+  return `cache-${tier}${materials ? MATERIALS_SUFFIX : ""}`;
+}
+
+/** What a tierTag of any VERSION says; undefined for any other tag. */
+export function parseTierTag(tag: string): { version: string; tier: TierName; materials: boolean } | undefined {
+  const m = TIER_TAG_RE.exec(tag);
+  return m ? { version: m[1], tier: m[2] as TierName, materials: m[3] !== undefined } : undefined;
+}
+
+/** Whether a tag is a cacheTag, which the registry cache owns. */
+export function isCacheTag(tag: string): boolean {
+  return CACHE_TAG_RE.test(tag);
 }
 
 /** The Dockerfile args a tier's stage reads, from config; nothing else is passed. */

@@ -14,8 +14,9 @@ import { valid as pep440Valid } from "@renovatebot/pep440";
 import { AtlasConfig, NAMESPACE } from "./config";
 import { Finding } from "./findings";
 import { RegistryCredentials } from "./images";
-import { StackPlan, tierTag } from "./plan";
-import { TIER_NAMES, TIERS, TierName } from "./tiers";
+import { isImageTag } from "./image-ref";
+import { StackPlan, isCacheTag, parseTierTag, tierTag } from "./plan";
+import { TierName, tierByAlias } from "./tiers";
 
 export type ReleaseEntry = AtlasConfig["releases"][number];
 
@@ -53,15 +54,6 @@ export function formatProblem(p: ReleaseProblem): string {
 const SEMVER_RE =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
-// A docker tag (distribution/reference): word characters, dots and dashes, at most 128.
-const DOCKER_TAG_RE = /^[\w][\w.-]{0,127}$/;
-
-const TIER_ALTERNATION = TIER_NAMES.join("|");
-/** `v<VERSION>-<tier>[-materials]`, the tags the tier images own, for any VERSION. */
-const TIER_TAG_RE = new RegExp(`^v(.+)-(${TIER_ALTERNATION})(-materials)?$`);
-/** `cache-<tier>[-materials]`, the registry cache tags of the same repository. */
-const CACHE_TAG_RE = new RegExp(`^cache-(${TIER_ALTERNATION})(-materials)?$`);
-
 const VERSION_ACCEPTED = "a semver version such as 1.0.0 or 1.0.0-rc.1, or a PEP 440 version such as 1.0 or 1.0rc1, that is also a docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters)";
 
 export function isSemver(version: string): boolean {
@@ -73,7 +65,7 @@ export function isPep440(version: string): boolean {
 }
 
 export function isDockerTag(tag: string): boolean {
-  return DOCKER_TAG_RE.test(tag);
+  return isImageTag(tag);
 }
 
 /** Problems with one version on its own (format, tag syntax, reserved tags). */
@@ -83,9 +75,9 @@ export function versionProblems(version: string, key: string): ReleaseProblem[] 
   // Reserved tags are checked on their own: a release must never move a tag the
   // tier images (or the cache) own. They are never versions either; saying so
   // too would only bury the point.
-  if (TIER_TAG_RE.test(version)) {
+  if (parseTierTag(version)) {
     problems.push({ key, message: `${shown} collides with a tier tag (v<VERSION>-<tier>[-materials]), which the tier images own`, accepted: VERSION_ACCEPTED });
-  } else if (CACHE_TAG_RE.test(version)) {
+  } else if (isCacheTag(version)) {
     problems.push({ key, message: `${shown} collides with a cache tag (cache-<tier>[-materials]) of the same repository`, accepted: VERSION_ACCEPTED });
   } else if (!isSemver(version) && !isPep440(version)) {
     problems.push({ key, message: `${shown} is neither a semver nor a PEP 440 version`, accepted: VERSION_ACCEPTED });
@@ -109,16 +101,12 @@ export function resolveSource(source: string, plan: StackPlan, key: string): { t
   const accepted = acceptedSources(plan);
   const shown = JSON.stringify(source);
   const problem = (message: string) => ({ problem: { key, message, accepted } });
-  let tier: TierName | undefined;
-  if ((TIER_NAMES as readonly string[]).includes(source)) {
-    tier = source as TierName;
-  } else if (/^\d+$/.test(source)) {
-    tier = TIERS.find((t) => String(t.level) === source)?.name;
-    if (!tier) return problem(`${shown} is no BUILD_TIER`);
-  } else {
-    const m = TIER_TAG_RE.exec(source);
-    if (!m) return problem(`${shown} is neither a tier name, a BUILD_TIER nor a tier tag`);
-    const [, version, name, materials] = m;
+  let tier = tierByAlias(source);
+  if (!tier) {
+    if (/^\d+$/.test(source)) return problem(`${shown} is no BUILD_TIER`);
+    const tag = parseTierTag(source);
+    if (!tag) return problem(`${shown} is neither a tier name, a BUILD_TIER nor a tier tag`);
+    const { version, tier: name, materials } = tag;
     if (version !== plan.version) {
       return problem(`${shown} is a tag of VERSION ${version}, but this checkout builds VERSION ${plan.version}; a release points at a digest this stack builds`);
     }
@@ -128,7 +116,7 @@ export function resolveSource(source: string, plan: StackPlan, key: string): { t
     if (!materials && plan.materials) {
       return problem(`${shown} names no image of this stack: it builds with materials, and a materials image never carries a plain tag`);
     }
-    tier = name as TierName;
+    tier = name;
   }
   if (!plan.tiers.some((t) => t.tier === tier)) {
     const top = plan.tiers[plan.tiers.length - 1].tier;

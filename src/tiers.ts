@@ -116,3 +116,11 @@ export function tiersUpTo(top: TierName): TierSpec[] {
 }
 
 export const TIER_NAMES = TIERS.map((t) => t.name) as readonly TierName[];
+
+/** The guide's BUILD_TIER numbers, as config and release sources accept them. */
+export const TIER_LEVELS = TIERS.map((t) => String(t.level));
+
+/** The tier a name or a BUILD_TIER number ("0", "1", "2") names; undefined for anything else. */
+export function tierByAlias(alias: string): TierName | undefined {
+  return TIERS.find((t) => t.name === alias || String(t.level) === alias)?.name;
+}

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
-import { StackPlan, planStack } from "../../src/plan";
+import { StackPlan, cacheTag, isCacheTag, parseTierTag, planStack, tierTag } from "../../src/plan";
+import { TIER_NAMES } from "../../src/tiers";
 import { ReleaseEntry, ReleaseError, ReleaseTags, checkReleases, planReleases, releaseFindings, releaseOptions } from "../../src/releases";
 import { loadStack } from "../../src/stack-plan";
 import { readStackFile } from "../../src/stack-file";
@@ -129,6 +130,20 @@ describe("release tags: one docker-build Index per atlas:releases entry", () => 
 });
 
 describe("release validation", () => {
+  it("recognises exactly the tags the tier images and the cache own, as plan.ts writes them", () => {
+    for (const tier of TIER_NAMES) {
+      for (const materials of [false, true]) {
+        expect(parseTierTag(tierTag("0.6", tier, materials))).toEqual({ version: "0.6", tier, materials });
+        expect(parseTierTag(tierTag("1.2.3-rc.1", tier, materials))).toEqual({ version: "1.2.3-rc.1", tier, materials });
+        expect(isCacheTag(cacheTag(tier, materials))).toBe(true);
+      }
+    }
+    for (const other of ["1.0.0", "v0.6-huge", "v0.6-base-extra", "cache-base-x", "cache-", "vbase"]) {
+      expect(parseTierTag(other), other).toBeUndefined();
+      expect(isCacheTag(other), other).toBe(false);
+    }
+  });
+
   const llm = loadStack(ROOT, "llm").plan;
   const dev = loadStack(ROOT, "dev").plan;
   const full = loadStack(ROOT, "full").plan;
