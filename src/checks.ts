@@ -28,8 +28,9 @@ export function compatibilityGate(root: string, config: AtlasConfig, plan: Stack
 
 /** Every in-program check; pure functions from the check modules are added here. */
 export function collectFindings(root: string, config: AtlasConfig, plan: StackPlan): Finding[] {
-  // Lab and release rules need the plan, so they run here rather than in the
-  // config schema; either way before TierImages registers anything.
+  // Release rules need the plan and lab rules compare labs with each other
+  // (ports, volumes), so they run here rather than in the config schema;
+  // either way before TierImages registers anything.
   const labs = labsProblems(config.jupyter.labs).map((message): Finding => ({ severity: "fail", check: "config.jupyter", message }));
   return [...staticFindings(root, config, plan), ...lightFindings(config), ...releaseFindings(config.releases, plan), ...labs];
 }

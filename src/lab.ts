@@ -6,9 +6,9 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { AtlasConfig, ConfigError, LabConfig } from "./config";
+import { AtlasConfig, LabConfig } from "./config";
 import { TierImages } from "./images";
-import { LabContainerSpec, LabImage, TOKEN_FILE, labContainerSpec, labsProblems } from "./lab-spec";
+import { LabContainerSpec, LabImage, TOKEN_FILE, labContainerSpec } from "./lab-spec";
 import { LabToken } from "./lab-token";
 
 /** Seconds `pulumi up` waits for the healthcheck to pass before it fails the container. */
@@ -154,13 +154,10 @@ export interface Labs {
 
 /**
  * One JupyterLab per enabled lab. Disabled labs register nothing, and with no
- * enabled lab not even a token is generated.
- * @throws ConfigError before any lab resource is registered, for env the spec
- *   owns and for two labs on one address and port
+ * enabled lab not even a token is generated. The labs' rules (labsProblems)
+ * have run in runChecks before anything is registered.
  */
 export function createLabs(config: AtlasConfig, images: TierImages, stack: string, configuredToken?: pulumi.Input<string>): Labs {
-  const problems = labsProblems(config.jupyter.labs);
-  if (problems.length) throw new ConfigError(problems);
   const enabled = Object.entries(config.jupyter.labs).filter(([, lab]) => lab.enabled);
   if (!enabled.length) return { labs: {} };
 

@@ -21,7 +21,7 @@ export interface TierRow {
   buildMinutes: number;
 }
 
-/** The compatibility gate's verdict; `not-wired` until src/compat.ts is called from bin/plan.ts. */
+/** The compatibility gate's verdict; `not-wired` when the caller passed no gate findings (bin/plan.ts always does). */
 export interface GateView {
   status: Severity | "not-wired";
   findings: Finding[];
@@ -105,7 +105,7 @@ const GATE_TEXT: Record<GateView["status"], string> = {
   pass: "PASS",
   warn: "PASS with warnings",
   fail: "FAIL",
-  "not-wired": "not evaluated (src/compat.ts is not wired into bin/plan.ts)",
+  "not-wired": "not evaluated (no gate findings were given)",
 };
 
 export function formatPlanView(v: PlanView): string {

@@ -375,7 +375,8 @@ export const runCommand: Runner = (cmd, args) =>
     });
   });
 
-function firstLine(s: string): string {
+/** The last non-empty line: where a command's error usually is. */
+function lastLine(s: string): string {
   return s.trim().split("\n").filter(Boolean).pop() ?? "";
 }
 
@@ -397,7 +398,7 @@ export async function probeDocker(run: Runner = runCommand): Promise<DockerFacts
   // The client prints its half as JSON even when the daemon does not answer; Server is null then.
   const server = jsonOf<{ Server?: { Version?: string; ApiVersion?: string } | null }>(v.stdout)?.Server;
   if (!server) {
-    const said = firstLine(v.stderr) || (v.stdout.trim() ? `docker version printed no daemon part: ${firstLine(v.stdout)}` : "");
+    const said = lastLine(v.stderr) || (v.stdout.trim() ? `docker version printed no daemon part: ${lastLine(v.stdout)}` : "");
     return { reachable: false, error: said || `docker version exited ${v.code}` };
   }
   const info = await run("docker", ["info", "--format", JSON_TEMPLATE]);
@@ -412,13 +413,11 @@ export async function probeDocker(run: Runner = runCommand): Promise<DockerFacts
   };
 }
 
-/** buildx from the project toolchain when built there, else the docker CLI plugin. */
-
 export async function probeBuilders(run: Runner = runCommand, env: NodeJS.ProcessEnv = process.env): Promise<BuilderFacts> {
   const { cmd, args } = buildxCommand(env);
   const command = [cmd, ...args].join(" ");
   const r = await run(cmd, [...args, "ls", "--format", "json"]);
-  if (r.error || r.code !== 0) return { command, error: r.error ?? (firstLine(r.stderr) || `exited ${r.code}`), builders: [] };
+  if (r.error || r.code !== 0) return { command, error: r.error ?? (lastLine(r.stderr) || `exited ${r.code}`), builders: [] };
   try {
     return { command, builders: parseBuildxLs(r.stdout) };
   } catch (err) {
