@@ -14,10 +14,10 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadCompatData, resolverEnvironment } from "../src/compat";
+import { loadCompatData, resolverEnvironment, torchPin } from "../src/compat";
 import { Finding, failures, formatFinding } from "../src/findings";
 import { StackPlan, cumulativeRequirements } from "../src/plan";
-import { diskSource, exactPin, tierPackages } from "../src/requirements";
+import { diskSource, tierPackages } from "../src/requirements";
 import { parseStackArgs } from "../src/stack-file";
 import { loadStack } from "../src/stack-plan";
 
@@ -137,16 +137,13 @@ async function resolveStack(plan: StackPlan, baseImage: string, cert: string | u
   const archs = (plan.platforms.length ? plan.platforms : ["linux/amd64"]).map((p) => ARCH[p] ?? p.split("/")[1]);
   const work = mkdtempSync(join(tmpdir(), "atlas-resolve-"));
   try {
+    const hold = join(work, "hold-torch.txt");
+    if (envFacts.torch) writeFileSync(hold, `torch==${envFacts.torch}\n`);
     for (const [i, tier] of plan.tiers.entries()) {
       const files = cumulativeRequirements(plan, tier.tier).map((f) => join(root, f));
-      // A torch pin in the files replaces the image's torch (the compatibility gate judges that); else hold the image's.
-      const pinned = perTier.slice(0, i + 1).some((t) => t.packages.some((p) => p.key === "torch" && exactPin(p)));
-      const constraints: string[] = [];
-      if (envFacts.torch && !pinned) {
-        const hold = join(work, "hold-torch.txt");
-        writeFileSync(hold, `torch==${envFacts.torch}\n`);
-        constraints.push(hold);
-      }
+      // A torch pin in the files replaces the image's torch (the compatibility gate judges that, by the same torchPin); else hold the image's.
+      const pinned = perTier.slice(0, i + 1).some((t) => t.packages.some((p) => torchPin(p)));
+      const constraints = envFacts.torch && !pinned ? [hold] : [];
       for (const arch of archs) {
         const report = join(work, `${tier.tier}-${arch}.json`);
         const argv = pipResolveArgv({ python, platforms: manylinuxPlatforms(envFacts.manylinux, arch), files, constraints, report, target: join(work, "target"), cert });

@@ -152,13 +152,21 @@ function sev(env: Env): { severity: Severity } {
  * from what is below cannot be installed: that is reported, and the pin is
  * still taken as that tier's torch so the rules are judged against it.
  */
+/**
+ * The torch version a requirement pins for every install: an exact `torch==`
+ * without an environment marker (a marker may not apply to the image).
+ */
+export function torchPin(p: PackageReq): string | undefined {
+  return p.key === "torch" && !p.marker ? exactPin(p) : undefined;
+}
+
 function torchPerTier(tiers: readonly TierPackages[], env: Env, findings: Finding[]): (TorchSource | undefined)[] {
   let current: TorchSource | undefined = env.base
     ? { version: env.base.torch, cuda: env.base.cuda, from: `the base image ${env.base.ref}`, fromBaseImage: true }
     : undefined;
   return tiers.map(({ tier, packages }, i) => {
-    for (const p of packages.filter((q) => q.key === "torch" && !q.marker)) {
-      const version = exactPin(p);
+    for (const p of packages) {
+      const version = torchPin(p);
       if (!version) continue;
       if (i > 0 && current && !versionEq(explain(version)?.public ?? version, explain(current.version)?.public ?? current.version)) {
         findings.push({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compatFindings, loadCompatData, parseCompatData, readBaseImage, resolverEnvironment } from "../../src/compat";
+import { compatFindings, loadCompatData, parseCompatData, readBaseImage, resolverEnvironment, torchPin } from "../../src/compat";
 import { PackageReq, diskSource, parseRequirements, tierPackages } from "../../src/requirements";
 import { TierName } from "../../src/tiers";
 import { committed, fullStack } from "./check-fixtures";
@@ -27,6 +27,13 @@ describe("base image references", () => {
     for (const ref of ["python:3.10-slim", "pytorch/pytorch:latest", "pytorch/pytorch@sha256:" + "a".repeat(64), "nvidia/cuda:12.8.0-devel-ubuntu22.04", "pytorch/pytorch:banana-cuda12.8-cudnn9-devel"]) {
       expect(readBaseImage(ref, data), ref).toBeUndefined();
     }
+  });
+});
+
+describe("torch pins (the gate and the resolver read them the same way)", () => {
+  it("only an exact torch pin without a marker replaces the image's torch", () => {
+    const [{ packages }] = tiers(["base", 'torch==2.9.1\ntorch==2.8.0 ; python_version < "3.9"\ntorch>=2.9\nnumpy==2.2.6\ntorch==2.9.*\n']);
+    expect(packages.map((p) => torchPin(p))).toEqual(["2.9.1", undefined, undefined, undefined, undefined]);
   });
 });
 
