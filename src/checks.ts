@@ -18,12 +18,14 @@ import { diskSource, requirementsFindings, tierPackages } from "./requirements";
  * Dockerfile against tiers.ts, and the compatibility gate. File reads only.
  */
 export function staticFindings(root: string, config: AtlasConfig, plan: StackPlan): Finding[] {
-  return [...requirementsFindings(diskSource(root), plan), ...readDockerfileFindings(root), ...compatibilityGate(root, config, plan)];
+  // One source for both: each requirements file is read and parsed once.
+  const source = diskSource(root);
+  return [...requirementsFindings(source, plan), ...readDockerfileFindings(root), ...compatibilityGate(root, config, plan, source)];
 }
 
 /** The compatibility gate over a stack's base image and pins; the plan view shows the same. */
-export function compatibilityGate(root: string, config: AtlasConfig, plan: StackPlan): Finding[] {
-  return compatFindings(loadCompatData(root), config.build.baseImage, tierPackages(diskSource(root), plan), config.allowIncompatible);
+export function compatibilityGate(root: string, config: AtlasConfig, plan: StackPlan, source = diskSource(root)): Finding[] {
+  return compatFindings(loadCompatData(root), config.build.baseImage, tierPackages(source, plan), config.allowIncompatible);
 }
 
 /** Every in-program check; pure functions from the check modules are added here. */

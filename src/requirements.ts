@@ -198,16 +198,23 @@ export function resolveInclude(inc: Include, exists: (file: string) => boolean):
   return { ok: true, path: target };
 }
 
-/** Parses each file once per check run. */
+const parsers = new WeakMap<RequirementsSource, (file: string) => ParsedFile | undefined>();
+
+/** Parses each file of a source once, whichever checks read it. */
 function parser(source: RequirementsSource): (file: string) => ParsedFile | undefined {
-  const cache = new Map<string, ParsedFile | undefined>();
-  return (file) => {
-    if (!cache.has(file)) {
-      const text = source.read(file);
-      cache.set(file, text === undefined ? undefined : parseRequirements(file, text));
-    }
-    return cache.get(file);
-  };
+  let parse = parsers.get(source);
+  if (!parse) {
+    const cache = new Map<string, ParsedFile | undefined>();
+    parse = (file) => {
+      if (!cache.has(file)) {
+        const text = source.read(file);
+        cache.set(file, text === undefined ? undefined : parseRequirements(file, text));
+      }
+      return cache.get(file);
+    };
+    parsers.set(source, parse);
+  }
+  return parse;
 }
 
 interface Closure {
