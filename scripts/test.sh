@@ -33,7 +33,7 @@ failed_checks=()
 
 phase_start unit
 command -v shellcheck >/dev/null || apt_install shellcheck
-shellcheck -x scripts/*.sh .ci/run || failed_checks+=(shellcheck)
+shellcheck -x scripts/*.sh scripts/plugins/* .ci/run || failed_checks+=(shellcheck)
 npx tsc --noEmit || failed_checks+=(tsc)
 npx eslint . || failed_checks+=(eslint)
 ((${#failed_checks[@]} == 0)) || status=1

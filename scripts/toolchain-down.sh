@@ -11,7 +11,7 @@ for name in buildkitd registry dockerd; do
   [[ -f $pidfile ]] || continue
   read -r pid _ <"$pidfile"
   if pid_alive "$name"; then
-    kill "$pid"
+    kill "$pid" 2>/dev/null || true  # it may have exited since pid_alive looked
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
     log "stopped $name (pid $pid)"

@@ -203,7 +203,12 @@ YAML
 
 docker_login() { printf '%s' "$1" | docker login "$ATLAS_REGISTRY_ADDR" -u "$ATLAS_REGISTRY_USER" --password-stdin; }
 
-buildx_cmd() { if docker buildx version >/dev/null 2>&1; then docker buildx "$@"; else "$ATLAS_BIN/buildx" "$@"; fi; }
+# The same choice as src/toolchain.ts's buildxCommand: ours when built, else the CLI plugin.
+buildx_cmd() { if [[ -x $ATLAS_BIN/buildx ]]; then "$ATLAS_BIN/buildx" "$@"; else docker buildx "$@"; fi; }
+
+# Whether the builder "atlas" is registered on our socket. A string match, not
+# `| grep -q`: under pipefail an early grep exit can fail the pipeline.
+builder_on_our_socket() { [[ $(buildx_cmd inspect "$ATLAS_BUILDER" 2>/dev/null) == *"$1"* ]]; }
 
 # The builder "atlas" when it already works (ours from an earlier run, or one
 # the user made with that name), else a buildkitd of ours on the host: the
@@ -212,7 +217,7 @@ ensure_buildkit() {
   local sock="$ATLAS_RUN/buildkitd.sock" started=0
   # Only a builder "atlas" on some other endpoint is worth probing: ours is down
   # when its pid is, and bootstrapping a dead remote endpoint waits ~20s.
-  if ! pid_alive buildkitd && ! buildx_cmd inspect "$ATLAS_BUILDER" 2>/dev/null | grep -q "$sock" \
+  if ! pid_alive buildkitd && ! builder_on_our_socket "$sock" \
     && buildx_cmd inspect --bootstrap "$ATLAS_BUILDER" >/dev/null 2>&1; then
     log "builder $ATLAS_BUILDER: already running"
     return
@@ -247,7 +252,7 @@ TOML
   elif [[ ${ATLAS_BUILDKIT_FRESH:-} == 1 ]]; then
     warn "ATLAS_BUILDKIT_FRESH=1, but buildkitd already runs: its cache is used as it is"
   fi
-  if ! buildx_cmd inspect "$ATLAS_BUILDER" 2>/dev/null | grep -q "$sock"; then
+  if ! builder_on_our_socket "$sock"; then
     buildx_cmd rm "$ATLAS_BUILDER" >/dev/null 2>&1 || true
     buildx_cmd create --name "$ATLAS_BUILDER" --driver remote "unix://$sock" >/dev/null
   fi
@@ -332,7 +337,7 @@ DOCKERFILE
       return
     fi
     warn "build check $attempt/3 failed; its last lines:"$'\n'"$(tail -n 15 <<<"$out")"
-    sleep $((attempt * 5))
+    ((attempt == 3)) || sleep $((attempt * 5))
   done
   die "the builder cannot build and push (see the warnings above); $ATLAS_RUN/buildkitd.log has buildkitd's side"
 }

@@ -30,7 +30,7 @@ node_modules/.bin/ts-node --transpile-only scripts/dev-overlay.ts \
   --stack-file Pulumi.dev.yaml \
   --base-image "$(cat "$ATLAS_RUN/standin.ref")" \
   --builder "$ATLAS_BUILDER" \
-  --ca-certificates "$(host_ca_bundle)" >"$overlay"
+  --ca-certificates "$(cat "$ATLAS_RUN/host-ca-bundle")" >"$overlay"
 [[ -s $salt_file ]] && cat "$salt_file" >>"$overlay"
 echo "config overlay ($overlay):" >&2
 sed 's/^/  /' "$overlay" >&2
