@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { isImageRef, isRegistryServer, isRepositoryPath } from "./image-ref";
-import { TIER_LEVELS, TIER_NAMES, tierByAlias } from "./tiers";
+import { BASE_TIER, TIER_LEVELS, TIER_NAMES, tierByAlias } from "./tiers";
 
 export const NAMESPACE = "atlas";
 
@@ -87,7 +87,7 @@ export const cacheSchema = z.strictObject({
 
 export const labSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  tier: tierSchema.default("base"),
+  tier: tierSchema.default(BASE_TIER),
   /** `all`, `none`, or a list of device ids/indexes. */
   gpus: z
     .union([z.literal("all"), z.literal("none"), z.array(z.union([z.string().min(1), z.number().int().min(0)])).min(1)], {
@@ -122,14 +122,17 @@ export const jupyterSchema = z.strictObject({
   labs: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), labSchema).default({}),
 });
 
+/** The guide's `tag.sh` default, `v$(cat VERSION)-base`, as a tier: it follows VERSION and materials. */
+export const DEFAULT_RELEASE_SOURCE = BASE_TIER;
+
 export const releaseSchema = z.strictObject({
   version: z.string().min(1),
-  source: z.string().min(1).default("base"),
+  source: z.string().min(1).default(DEFAULT_RELEASE_SOURCE),
 });
 
 /** Every top-level `atlas:` key; the order is the README's. */
 export const configSchema = z.strictObject({
-  tier: tierSchema.default("base"),
+  tier: tierSchema.default(BASE_TIER),
   materials: z.boolean().default(false),
   registry: registrySchema.optional(),
   registryPassword: z.string().min(1).optional(),
@@ -272,7 +275,7 @@ function crossChecks(c: z.infer<typeof configSchema>, pathExists: (path: string)
   if (c.build.caCertificates && !pathExists(c.build.caCertificates)) {
     problems.push(`${NAMESPACE}:build.caCertificates: ${JSON.stringify(c.build.caCertificates)} does not exist on this host; accepted: a path to a PEM bundle`);
   }
-  if (!c.push && c.tier !== "base") {
+  if (!c.push && c.tier !== BASE_TIER) {
     problems.push(
       `${NAMESPACE}:push: is false but ${NAMESPACE}:tier is ${JSON.stringify(c.tier)}; upper tiers are built on the lower tier's pushed image, so push must be true above tier 0`,
     );

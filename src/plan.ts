@@ -3,7 +3,7 @@
  * the plan view and the checks all read a StackPlan, so they cannot disagree.
  */
 import { AtlasConfig, CacheConfig } from "./config";
-import { BuildArgName, MATERIALS, TIER_NAMES, TierName, TierSpec, parentContextName, tiersUpTo } from "./tiers";
+import { BASE_TIER, BuildArgName, MATERIALS, TIER_NAMES, TierName, TierSpec, parentContextName, tiersUpTo } from "./tiers";
 
 /** Engine-neutral cache entries; images.ts and bake.ts translate them. */
 export type CacheEntry =
@@ -194,7 +194,7 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
     platforms: c.build.platforms,
     builder: c.build.builder,
     retainOnDelete: c.retainOnDelete,
-    pinned: c.pinned ?? c.tier !== "base",
+    pinned: c.pinned ?? c.tier !== BASE_TIER,
     tiers,
   };
 }

@@ -9,15 +9,15 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { isMap, isSeq, parseDocument } from "yaml";
-import { NAMESPACE } from "./config";
+import { DEFAULT_RELEASE_SOURCE, NAMESPACE } from "./config";
 import { ReleaseEntry, checkReleases, formatProblem } from "./releases";
 import { loadStack } from "./stack-plan";
+import { TIER_LEVELS, TIER_NAMES } from "./tiers";
 
 const RELEASES_KEY = `${NAMESPACE}:releases`;
-/** The guide's default, `v$(cat VERSION)-base`, as a tier name: it follows VERSION and materials. */
-export const DEFAULT_SOURCE = "base";
-
-export const TAG_USAGE = "usage: npm run tag -- <version> [source] [--stack <name>]   (source: base, llm, full, 0-2 or a tier tag such as v0.6-llm; default base)";
+export const TAG_USAGE =
+  `usage: npm run tag -- <version> [source] [--stack <name>]   (source: ${TIER_NAMES.join(", ")}, ${TIER_LEVELS[0]}-${TIER_LEVELS[TIER_LEVELS.length - 1]}` +
+  ` or a tier tag such as v0.6-llm; default ${DEFAULT_RELEASE_SOURCE})`;
 
 export interface TagArgs {
   version: string;
@@ -46,7 +46,7 @@ export function parseTagArgs(argv: readonly string[]): TagArgs {
   // `tag.sh tag 1.0.0` habits: a leading "tag" word is the old sub-command, never a version.
   if (positional[0] === "tag") positional.shift();
   if (positional.length < 1 || positional.length > 2) throw new UsageError(`expected a version and an optional source, found ${JSON.stringify(positional)}\n${TAG_USAGE}`);
-  return { version: positional[0], source: positional[1] ?? DEFAULT_SOURCE, stack };
+  return { version: positional[0], source: positional[1] ?? DEFAULT_RELEASE_SOURCE, stack };
 }
 
 /** The releases list with `entry` added, or its source replaced when the version is already there. */
@@ -74,7 +74,7 @@ export function upsertReleaseInStackFile(text: string, entry: ReleaseEntry, file
   if (!isSeq(list)) throw new Error(`${file}: config.${RELEASES_KEY} is not a list; accepted: a list of {version, source}`);
   for (const item of list.items) {
     if (isMap(item) && String(item.get("version")) === entry.version) {
-      const previous = item.get("source") === undefined ? DEFAULT_SOURCE : String(item.get("source"));
+      const previous = item.get("source") === undefined ? DEFAULT_RELEASE_SOURCE : String(item.get("source"));
       if (previous === entry.source) return { text, action: "unchanged", previous };
       item.set("source", entry.source);
       return { text: doc.toString(), action: "updated", previous };

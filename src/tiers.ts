@@ -117,6 +117,9 @@ export function tiersUpTo(top: TierName): TierSpec[] {
 
 export const TIER_NAMES = TIERS.map((t) => t.name) as readonly TierName[];
 
+/** Tier 0, the one tier built on BASE_IMAGE rather than on another tier. */
+export const BASE_TIER: TierName = TIERS[0].name;
+
 /** The guide's BUILD_TIER numbers, as config and release sources accept them. */
 export const TIER_LEVELS = TIERS.map((t) => String(t.level));
 
