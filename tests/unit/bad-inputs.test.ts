@@ -133,7 +133,7 @@ describe("bad inputs: every failure message", () => {
     expect(others).toEqual([]);
   });
 
-  it("covers one row per failure message", () => {
+  it("has rows for every project-file check that can fail", () => {
     expect(new Set(rows.map((r) => r.check))).toEqual(
       new Set(["requirements.parse", "requirements.pinned", "requirements.conflict", "requirements.include", "compat", "compat.base-image", "dockerfile"]),
     );

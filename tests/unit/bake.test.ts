@@ -43,7 +43,7 @@ describe("bake file structure, for each committed stack", () => {
     expect(file.group.default.targets).not.toContain("smoke");
     expect(Object.keys(file.target)).toEqual([...tiers, "smoke"]);
     // The JSON is what bin/bake.ts prints: it must survive a round trip unchanged.
-    expect(JSON.parse(JSON.stringify(file))).toEqual(file);
+    expect(JSON.parse(JSON.stringify(file))).toStrictEqual(file);
   });
 
   it.each(STACKS)("%s: every tier target carries exactly the plan's target, args, tags, labels and cache", (stack) => {

@@ -1,13 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { stageRequirementContexts } from "../../src/context";
 import { planStack } from "../../src/plan";
+import { useScratchDirs } from "./harness";
+
+const scratch = useScratchDirs();
 
 function project(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), "atlas-context-"));
+  const root = scratch(join(tmpdir(), "atlas-context-"));
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, ".."), { recursive: true });
     writeFileSync(join(root, path), text);

@@ -1,12 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, LabConfig, labSchema } from "../../src/config";
 import { LAB_PORT, TOKEN_FILE, dockerRunArgs, labContainerSpec, labsProblems } from "../../src/lab-spec";
 import { TOKEN_BYTES, newToken, tokenProvider } from "../../src/lab-token";
-import { fakeDigest, runProgram, RunResult, secretValue } from "./harness";
+import { fakeDigest, isSecret, runProgram, RunResult, secretValue, useScratchDirs } from "./harness";
 import { OptionsTap, tapResourceOptions } from "./resource-options";
 
 const CONTAINER = "docker:index/container:Container";
@@ -40,10 +39,6 @@ function container(run: RunResult, lab = "main") {
 /** The program's exports as the engine sees them, before unwrapping (runProgram already imported it). */
 async function programExports(): Promise<Record<string, unknown>> {
   return (await import("../../index")) as Record<string, unknown>;
-}
-
-function isSecretOutput(value: unknown): Promise<boolean> {
-  return pulumi.isSecret(pulumi.output(value as pulumi.Input<string>));
 }
 
 /**
@@ -93,9 +88,9 @@ describe("the dev stack's lab", () => {
     const run = await runProgram({ stack: "dev", secrets: { "atlas:jupyterToken": SECRET_TOKEN } });
     const exported = await programExports();
     expect(run.byType(LAB), "the program module was reused, not run again").toHaveLength(1);
-    expect(await isSecretOutput(exported.jupyterUrl)).toBe(true);
+    expect(await isSecret(exported.jupyterUrl)).toBe(true);
     const labs = exported.labs as Record<string, { url: pulumi.Output<string> }>;
-    expect(await isSecretOutput(labs.main.url)).toBe(true);
+    expect(await isSecret(labs.main.url)).toBe(true);
     expect(run.outputs.jupyterUrl).toBe(`http://127.0.0.1:8888/lab?token=${SECRET_TOKEN}`);
     expect(run.outputs.labs).toEqual({ main: { url: `http://127.0.0.1:8888/lab?token=${SECRET_TOKEN}`, container: "atlas-dev-main" } });
   });
@@ -103,7 +98,7 @@ describe("the dev stack's lab", () => {
   it("previews without unknowns: the lab, its image and a secret URL", async () => {
     const run = await runProgram({ stack: "dev", preview: true });
     expect(run.byType(CONTAINER).map((c) => c.name)).toEqual(["lab-main-container"]);
-    expect(await isSecretOutput((await programExports()).jupyterUrl)).toBe(true);
+    expect(await isSecret((await programExports()).jupyterUrl)).toBe(true);
     expect(run.outputs.jupyterUrl).toMatch(/^http:\/\/127\.0\.0\.1:8888\/lab\?token=[0-9a-f]{48}$/);
   });
 });
@@ -239,8 +234,7 @@ describe("gpus", () => {
 });
 
 describe("workspace and resources", () => {
-  const dir = mkdtempSync(join(tmpdir(), "atlas-lab-ws-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = useScratchDirs()(join(tmpdir(), "atlas-lab-ws-"));
 
   it("a host path is bind-mounted at /workspace, with no volume resource", async () => {
     const run = await devWithLabs({ main: { workspace: { hostPath: dir } } });

@@ -1,6 +1,6 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,6 +30,9 @@ import {
   requiredDiskGB,
 } from "../../src/precheck";
 import { fullStack, stackFor } from "./check-fixtures";
+import { useScratchDirs } from "./harness";
+
+const scratch = useScratchDirs();
 
 const remote: BuilderInfo = { name: "atlas", driver: "remote", current: false, status: "running", buildkit: "v0.31.0" };
 const dockerDriver: BuilderInfo = { name: "default", driver: "docker", current: true, status: "running", buildkit: "v0.8+unknown" };
@@ -106,7 +109,7 @@ describe("BuildKit builder", () => {
   });
 
   it("uses the toolchain's buildx when it is there, else `docker buildx`", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "atlas-toolchain-"));
+    const dir = scratch(join(tmpdir(), "atlas-toolchain-"));
     expect(buildxCommand({ ATLAS_TOOLCHAIN_DIR: dir })).toEqual({ cmd: "docker", args: ["buildx"] });
     mkdirSync(join(dir, "bin"));
     writeFileSync(join(dir, "bin", "buildx"), "");
@@ -172,7 +175,7 @@ describe("registry", () => {
   });
 
   it("trusts the CAs Docker keeps per registry in certs.d", () => {
-    const dir = mkdtempSync(join(tmpdir(), "atlas-certs-"));
+    const dir = scratch(join(tmpdir(), "atlas-certs-"));
     mkdirSync(join(dir, "registry.example:5000"));
     writeFileSync(join(dir, "registry.example:5000", "ca.crt"), "-----BEGIN CERTIFICATE-----\n");
     writeFileSync(join(dir, "registry.example:5000", "client.key"), "secret");
