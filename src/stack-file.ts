@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 
 /** A `secure:` value: ciphertext only the engine can decrypt. */
-function isSecure(value: unknown): boolean {
+export function isSecure(value: unknown): boolean {
   return typeof value === "object" && value !== null && !Array.isArray(value) && "secure" in value;
 }
 

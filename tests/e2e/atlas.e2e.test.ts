@@ -14,7 +14,7 @@ import { labSchema } from "../../src/config";
 import { dockerRunArgs, labContainerSpec } from "../../src/lab-spec";
 import { Registry } from "./registry";
 import { E2E_REQUIREMENTS, TempProject, upOrExplain } from "./stack";
-import { BUILDER, REGISTRY, REGISTRY_USER, e2eSkipped, loadToolchain } from "./toolchain";
+import { BUILDER, REGISTRY, REGISTRY_USER, Toolchain, e2eSkipped, loadToolchain } from "./toolchain";
 
 const run = promisify(execFile);
 const skipped = e2eSkipped();
@@ -30,6 +30,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   const stackName = `e2e-${project.id}`;
   let stack: Stack;
   let registry: Registry;
+  let tc: Toolchain;
   let tiers: Tiers;
   let baseConfig: Record<string, unknown>;
   let firstUpOutput = "";
@@ -44,7 +45,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   }
 
   beforeAll(async () => {
-    const tc = loadToolchain();
+    tc = loadToolchain();
     registry = new Registry(tc.registryPassword);
     baseConfig = {
       "atlas:tier": "full",
@@ -116,7 +117,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
 
   it("the registry password is in no log, no image and no plaintext state", async () => {
     needFirstUp();
-    const password = loadToolchain().registryPassword;
+    const password = tc.registryPassword;
     expect(firstUpOutput.length).toBeGreaterThan(0);
     expect(firstUpOutput).not.toContain(password);
     const stored = project.storedState(stackName);
@@ -196,7 +197,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   it("the pre-check command passes against the real local services", async () => {
     const { stdout } = await run(join(project.dir, "node_modules/.bin/ts-node"), ["--transpile-only", "bin/precheck.ts", stackName], {
       cwd: project.dir,
-      env: { ...process.env, ATLAS_REGISTRY_PASSWORD: loadToolchain().registryPassword },
+      env: { ...process.env, ATLAS_REGISTRY_PASSWORD: tc.registryPassword },
     });
     expect(stdout).toMatch(/PASS\s+precheck\.docker/);
     expect(stdout).not.toMatch(/^\s*FAIL/m);
@@ -291,7 +292,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
     const name = `${stackName}-owned`;
     const ownedRepo = `${repository}-owned`;
     const owned = await project.stack(name);
-    await owned.setConfig("atlas:registryPassword", { value: loadToolchain().registryPassword, secret: true });
+    await owned.setConfig("atlas:registryPassword", { value: tc.registryPassword, secret: true });
     project.writeConfig(name, {
       ...config({ tier: "base", retainOnDelete: false, releases: [] }),
       "atlas:registry": { server: REGISTRY, repository: ownedRepo, username: REGISTRY_USER },

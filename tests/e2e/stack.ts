@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { isSecure } from "../../src/stack-file";
 
 const ROOT = join(__dirname, "..", "..");
 const COPIED = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "VERSION", "src", "docker", "requirements", "constraints", "bin", "tests/e2e/fixtures"];
@@ -68,7 +69,7 @@ export class TempProject {
     const file = join(this.dir, `Pulumi.${stack}.yaml`);
     const existing = existsSync(file) ? ((parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown>; encryptionsalt?: string }) : {};
     const secure = Object.fromEntries(
-      Object.entries(existing.config ?? {}).filter(([, v]) => typeof v === "object" && v !== null && "secure" in v),
+      Object.entries(existing.config ?? {}).filter(([, v]) => isSecure(v)),
     );
     writeFileSync(file, stringify({ ...(existing.encryptionsalt ? { encryptionsalt: existing.encryptionsalt } : {}), config: { ...config, ...secure } }));
   }
