@@ -14,7 +14,7 @@ import { posix } from "node:path";
 import { AtlasConfig } from "./config";
 import { CA_CERTIFICATES_SECRET } from "./images";
 import { DOCKER_CONTEXT, cacheString, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, tierBuildArgs } from "./plan";
-import { BuildArgName, SMOKE, tierByName } from "./tiers";
+import { BuildArgName, SMOKE } from "./tiers";
 
 export interface BakeTarget {
   context: string;
@@ -67,7 +67,7 @@ export function smokePlan(config: AtlasConfig, plan: StackPlan): SmokePlan {
   if (!tier) throw new Error(`no tier of stack ${plan.stack} installs ${SMOKE.requirements}, which the smoke stage reads`);
   return {
     target: SMOKE.stage,
-    buildArgs: tierBuildArgs({ ...tierByName(tier.tier), buildArgs: SMOKE.buildArgs }, config),
+    buildArgs: tierBuildArgs(SMOKE.buildArgs, config),
     requirementsContext: tier.requirementsContext,
   };
 }

@@ -67,9 +67,10 @@ export class TierImages extends pulumi.ComponentResource {
   constructor(name: string, args: TierImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atlas:images:TierImages", name, {}, opts);
     const { plan } = args;
+    const secrets = buildSecrets(args);
     let below: dockerbuild.Image | undefined;
     for (const tier of plan.tiers) {
-      const image = new dockerbuild.Image(`${name}-${tier.tier}`, imageArgs(plan, tier, below, args), {
+      const image = new dockerbuild.Image(`${name}-${tier.tier}`, imageArgs(plan, tier, below, args, secrets), {
         parent: this,
         // Stacks that push the same content share digests: deleting one stack's
         // image would delete what another stack, or a user, still pulls.
@@ -83,7 +84,13 @@ export class TierImages extends pulumi.ComponentResource {
   }
 }
 
-function imageArgs(plan: StackPlan, tier: TierPlan, below: dockerbuild.Image | undefined, args: TierImagesArgs): dockerbuild.ImageArgs {
+function imageArgs(
+  plan: StackPlan,
+  tier: TierPlan,
+  below: dockerbuild.Image | undefined,
+  args: TierImagesArgs,
+  secrets: Record<string, pulumi.Input<string>> | undefined,
+): dockerbuild.ImageArgs {
   const named: Record<string, dockerbuild.types.input.ContextArgs> = {
     [REQUIREMENTS_CONTEXT_NAME]: { location: tier.requirementsContext },
   };
@@ -91,7 +98,6 @@ function imageArgs(plan: StackPlan, tier: TierPlan, below: dockerbuild.Image | u
     if (!below) throw new Error(`tier ${tier.tier} needs its parent ${tier.parent} built first`);
     named[tier.parentContext] = { location: pulumi.interpolate`docker-image://${below.ref}` };
   }
-  const secrets = buildSecrets(args);
   return {
     push: plan.push,
     // Without a registry the upper tiers have nothing to build on; config

@@ -4,7 +4,7 @@
  * Mermaid flowchart for the README. Pure: bin/plan.ts does the reading.
  */
 import { Finding, Severity } from "./findings";
-import { StackPlan, TierPlan, cacheString } from "./plan";
+import { StackPlan, TierPlan, cacheString, tierTag } from "./plan";
 import { ReleaseEntry, checkReleases, formatProblem } from "./releases";
 
 export interface TierRow {
@@ -158,7 +158,7 @@ export function mermaidGraph(plans: readonly StackPlan[]): string {
     lines.push("    direction LR");
     for (const tier of plan.tiers) {
       const id = mermaidId(plan.stack, tier.tier);
-      const tag = tier.tags[0].slice(tier.tags[0].lastIndexOf(":") + 1);
+      const tag = tierTag(plan.version, tier.tier, plan.materials);
       lines.push(`    ${id}["${tier.level} ${tier.tier}<br/>${mermaidText(tag)}"]`);
       if (tier.parent) {
         lines.push(`    ${mermaidId(plan.stack, tier.parent)} -->|"by digest"| ${id}`);

@@ -3,7 +3,7 @@
  * the plan view and the checks all read a StackPlan, so they cannot disagree.
  */
 import { AtlasConfig, CacheConfig } from "./config";
-import { BASE_TIER, BuildArgName, MATERIALS, TIER_NAMES, TierName, TierSpec, parentContextName, tiersUpTo } from "./tiers";
+import { BASE_TIER, BuildArgName, MATERIALS, TIER_NAMES, TierName, parentContextName, tiersUpTo } from "./tiers";
 
 /** Engine-neutral cache entries; images.ts and bake.ts translate them. */
 export type CacheEntry =
@@ -104,8 +104,8 @@ export function isCacheTag(tag: string): boolean {
   return CACHE_TAG_RE.test(tag);
 }
 
-/** The Dockerfile args a tier's stage reads, from config; nothing else is passed. */
-export function tierBuildArgs(spec: TierSpec, c: AtlasConfig): Partial<Record<BuildArgName, string>> {
+/** The values of the Dockerfile args a stage reads (TierSpec.buildArgs, SMOKE.buildArgs), from config; nothing else is passed. */
+export function tierBuildArgs(names: readonly BuildArgName[], c: AtlasConfig): Partial<Record<BuildArgName, string>> {
   const all: Record<BuildArgName, string> = {
     BASE_IMAGE: c.build.baseImage,
     SMOKE_BASE_IMAGE: c.build.smokeBaseImage,
@@ -115,7 +115,7 @@ export function tierBuildArgs(spec: TierSpec, c: AtlasConfig): Partial<Record<Bu
     MAX_JOBS: String(c.build.maxJobs),
     ENABLE_MATERIALS: c.materials ? "1" : "0",
   };
-  return Object.fromEntries(spec.buildArgs.map((a) => [a, all[a]]));
+  return Object.fromEntries(names.map((a) => [a, all[a]]));
 }
 
 function cacheEntries(cache: CacheConfig, imageName: string, tier: TierName, lower: TierName[], materials: boolean) {
@@ -169,7 +169,7 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
       requirementsContext: `${STAGED_CONTEXT_ROOT}/${inputs.stack}/${spec.name}`,
       requirements,
       tags: [`${imageName}:${tag}`],
-      buildArgs: tierBuildArgs(spec, c),
+      buildArgs: tierBuildArgs(spec.buildArgs, c),
       cacheFrom,
       cacheTo,
       labels: {
