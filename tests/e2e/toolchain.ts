@@ -9,9 +9,10 @@ import { join } from "node:path";
 import { buildxCommand, toolchainDir } from "../../src/toolchain";
 
 export const TOOLCHAIN_DIR = toolchainDir();
-export const RUN_DIR = join(TOOLCHAIN_DIR, "run");
+// scripts/lib.sh exports these; the defaults are its own, for a vitest run outside scripts/env.sh.
+export const RUN_DIR = process.env.ATLAS_RUN ?? join(TOOLCHAIN_DIR, "run");
 export const REGISTRY = process.env.ATLAS_REGISTRY_ADDR ?? "registry.localhost:5000";
-export const REGISTRY_USER = "atlas";
+export const REGISTRY_USER = process.env.ATLAS_REGISTRY_USER ?? "atlas";
 export const BUILDER = process.env.ATLAS_BUILDER ?? "atlas";
 
 export interface Toolchain {
