@@ -6,7 +6,8 @@
  */
 import { join } from "node:path";
 import { staticFindings } from "../src/checks";
-import { Finding, failures, formatFinding } from "../src/findings";
+import { Finding, failures, findingLine, formatFinding, summaryLine } from "../src/findings";
+import { tiersSummary } from "../src/plan";
 import { parseStackArgs } from "../src/stack-file";
 import { committedStacks, loadStack } from "../src/stack-plan";
 
@@ -16,20 +17,18 @@ export function checkStacks(root: string, stacks: readonly string[], print: (lin
   const all: Finding[] = [];
   for (const name of stacks) {
     const { config, plan } = loadStack(root, name);
-    print(`check ${name}: tiers ${plan.tiers.map((t) => t.tier).join(", ")}${plan.materials ? " + materials" : ""}, base image ${config.build.baseImage}`);
+    print(`check ${name}: ${tiersSummary(plan)}, base image ${config.build.baseImage}`);
     for (const f of staticFindings(root, config, plan)) {
       // File-level findings are the same for every stack: print and count them once.
       const text = formatFinding(f);
       if (shown.has(text)) continue;
       shown.add(text);
       all.push(f);
-      print(`  ${text.replace(/\n/g, "\n  ")}`);
+      print(findingLine(f));
     }
   }
-  const failed = failures(all).length;
-  const warned = all.filter((f) => f.severity === "warn").length;
-  print(`${failed ? "FAILED" : "ok"}: ${failed} failed, ${warned} warnings across ${stacks.length} stack${stacks.length > 1 ? "s" : ""}`);
-  return failed ? 1 : 0;
+  print(summaryLine(all, ` across ${stacks.length} stack${stacks.length > 1 ? "s" : ""}`));
+  return failures(all).length ? 1 : 0;
 }
 
 if (require.main === module) {

@@ -6,7 +6,8 @@
  * Exits 1 when a check fails, 2 when the stack cannot be loaded.
  */
 import { join } from "node:path";
-import { failures, formatFinding } from "../src/findings";
+import { failures, findingLine, summaryLine } from "../src/findings";
+import { tiersSummary } from "../src/plan";
 import { runPrecheck } from "../src/precheck";
 import { parseStackArgs } from "../src/stack-file";
 import { loadStack } from "../src/stack-plan";
@@ -16,12 +17,11 @@ const root = join(__dirname, "..");
 async function main(argv: string[]): Promise<number> {
   const { stack } = parseStackArgs(argv, []);
   const { config, plan } = loadStack(root, stack);
-  console.log(`precheck ${stack}: tiers ${plan.tiers.map((t) => t.tier).join(", ")}${plan.materials ? " + materials" : ""}, builder ${config.build.builder ?? "(current)"}, registry ${config.registry?.server ?? "(none)"}`);
+  console.log(`precheck ${stack}: ${tiersSummary(plan)}, builder ${config.build.builder ?? "(current)"}, registry ${config.registry?.server ?? "(none)"}`);
   const findings = await runPrecheck(root, config, plan);
-  for (const f of findings) console.log(`  ${formatFinding(f).replace(/\n/g, "\n  ")}`);
-  const failed = failures(findings).length;
-  console.log(`${failed ? "FAILED" : "ok"}: ${failed} failed, ${findings.filter((f) => f.severity === "warn").length} warnings`);
-  return failed ? 1 : 0;
+  for (const f of findings) console.log(findingLine(f));
+  console.log(summaryLine(findings));
+  return failures(findings).length ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -15,8 +15,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCompatData, resolverEnvironment, torchPin } from "../src/compat";
-import { Finding, failures, formatFinding } from "../src/findings";
-import { StackPlan, cumulativeRequirements } from "../src/plan";
+import { Finding, failures, findingLine, summaryLine } from "../src/findings";
+import { StackPlan, cumulativeRequirements, tiersSummary } from "../src/plan";
 import { diskSource, tierPackages } from "../src/requirements";
 import { parseStackArgs } from "../src/stack-file";
 import { loadStack } from "../src/stack-plan";
@@ -174,12 +174,11 @@ async function resolveStack(plan: StackPlan, baseImage: string, cert: string | u
 async function main(argv: string[]): Promise<number> {
   const { stack } = parseStackArgs(argv, []);
   const { config, plan } = loadStack(root, stack);
-  console.log(`resolve ${stack}: tiers ${plan.tiers.map((t) => t.tier).join(", ")}${plan.materials ? " + materials" : ""}, base image ${config.build.baseImage}`);
+  console.log(`resolve ${stack}: ${tiersSummary(plan)}, base image ${config.build.baseImage}`);
   const findings = await resolveStack(plan, config.build.baseImage, config.build.caCertificates);
-  for (const f of findings) console.log(`  ${formatFinding(f).replace(/\n/g, "\n  ")}`);
-  const failed = failures(findings).length;
-  console.log(`${failed ? "FAILED" : "ok"}: ${failed} failed, ${findings.filter((f) => f.severity === "warn").length} warnings`);
-  return failed ? 1 : 0;
+  for (const f of findings) console.log(findingLine(f));
+  console.log(summaryLine(findings));
+  return failures(findings).length ? 1 : 0;
 }
 
 if (require.main === module) {

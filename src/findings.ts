@@ -23,6 +23,18 @@ export function formatFinding(f: Finding): string {
   return `${mark}  ${f.check}: ${f.message}${f.fix ? `\n      fix: ${f.fix}` : ""}`;
 }
 
+/** A finding as the commands print it under their header line: indented, fix included. */
+export function findingLine(f: Finding): string {
+  return `  ${formatFinding(f).replace(/\n/g, "\n  ")}`;
+}
+
+/** The commands' closing line: "ok: 0 failed, 1 warnings" or "FAILED: …". */
+export function summaryLine(findings: readonly Finding[], suffix = ""): string {
+  const failed = failures(findings).length;
+  const warned = findings.filter((f) => f.severity === "warn").length;
+  return `${failed ? "FAILED" : "ok"}: ${failed} failed, ${warned} warnings${suffix}`;
+}
+
 /** Thrown by the program when a check fails: the preview stops before any resource is registered. */
 export class CheckFailed extends Error {
   constructor(readonly findings: Finding[]) {

@@ -104,6 +104,11 @@ export function isCacheTag(tag: string): boolean {
   return CACHE_TAG_RE.test(tag);
 }
 
+/** "tiers base, llm + materials": a stack's tiers as the commands' header lines show them. */
+export function tiersSummary(plan: StackPlan): string {
+  return `tiers ${plan.tiers.map((t) => t.tier).join(", ")}${plan.materials ? " + materials" : ""}`;
+}
+
 /** The values of the Dockerfile args a stage reads (TierSpec.buildArgs, SMOKE.buildArgs), from config; nothing else is passed. */
 export function tierBuildArgs(names: readonly BuildArgName[], c: AtlasConfig): Partial<Record<BuildArgName, string>> {
   const all: Record<BuildArgName, string> = {
