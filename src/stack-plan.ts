@@ -10,6 +10,7 @@ import { AtlasConfig, parseConfig } from "./config";
 import { StackPlan, planStack } from "./plan";
 import { planInputs } from "./project";
 import { readStackFile } from "./stack-file";
+import { tierByName } from "./tiers";
 
 export interface LocalStack {
   config: AtlasConfig;
@@ -26,8 +27,14 @@ function stackFileNames(root: string): string[] {
 /** Stack names with a Pulumi.<stack>.yaml in the project root, fewest tiers first. */
 export function committedStacks(root: string): string[] {
   const names = stackFileNames(root);
-  const size = new Map(names.map((n) => [n, loadStack(root, n).plan.tiers.length]));
-  return names.sort((a, b) => size.get(a)! - size.get(b)! || a.localeCompare(b));
+  // The top tier's level orders them; no plan is needed for that (planning reads VERSION and runs git).
+  const level = new Map(names.map((n) => [n, tierByName(stackConfig(root, n).tier).level]));
+  return names.sort((a, b) => level.get(a)! - level.get(b)! || a.localeCompare(b));
+}
+
+function stackConfig(root: string, stack: string): AtlasConfig {
+  // Encrypted (secure) values are skipped by readStackFile; they are never part of the plan.
+  return parseConfig(readStackFile(root, stack), new Set(), existsSync);
 }
 
 export function loadStack(root: string, stack: string): LocalStack {
@@ -36,8 +43,7 @@ export function loadStack(root: string, stack: string): LocalStack {
     const known = stackFileNames(root);
     throw new Error(`stack ${JSON.stringify(stack)}: ${file} does not exist; accepted: ${known.join(", ") || "(no stack files found)"}`);
   }
-  // Encrypted (secure) values are skipped by readStackFile; they are never part of the plan.
-  const config = parseConfig(readStackFile(root, stack), new Set(), existsSync);
+  const config = stackConfig(root, stack);
   const plan = planStack(config, planInputs(root, stack));
   return { config, plan };
 }
