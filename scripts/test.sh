@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: brings up the toolchain and services (scripts/toolchain-up.sh),
-# then runs the fast tests (tsc, eslint, vitest unit project) and the end-to-end
-# suite against real Docker, BuildKit, registry and Pulumi engine.
-# Prints a timing line per phase and a closing "N passed, N failed, N skipped".
+# then runs the fast tests (shellcheck, tsc, eslint, vitest unit project) and the
+# end-to-end suite against real Docker, BuildKit, registry and Pulumi engine.
+# Prints a timing line per phase and, once the toolchain is up, ends with the
+# failures and "N passed, N failed, N skipped" (scripts/test-report.ts).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
