@@ -2,14 +2,14 @@
 // tags out. Everything with logic lives in src/, one module per concern.
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
-import { runChecks } from "./src/checks";
-import { stageRequirementContexts } from "./src/context";
-import { RegistryCredentials, TierImages } from "./src/images";
-import { createLabs, labOutputs } from "./src/lab";
-import { planStack } from "./src/plan";
-import { planInputs } from "./src/project";
-import { ReleaseTags } from "./src/releases";
-import { readStackConfig, secretConfig } from "./src/stack-config";
+import { runChecks } from "./src/checks/run-checks";
+import { stageRequirementContexts } from "./src/build/contexts";
+import { RegistryCredentials, TierImages } from "./src/build/images";
+import { createLabs, labOutputs } from "./src/lab/jupyter-lab";
+import { planStack } from "./src/core/plan";
+import { planInputs } from "./src/core/project";
+import { ReleaseTags } from "./src/build/releases";
+import { readStackConfig, secretConfig } from "./src/core/stack-config";
 
 const root = __dirname;
 const config = readStackConfig();

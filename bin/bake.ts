@@ -2,10 +2,10 @@
 // stdout (src/bake.ts). Contexts are staged first, as the program does, so
 // `docker buildx bake -f <file>` works from the project root right away.
 import { join } from "node:path";
-import { bakeExtras, bakeFile } from "../src/bake";
-import { stageRequirementContexts } from "../src/context";
-import { parseStackArgs } from "../src/stack-file";
-import { loadStack } from "../src/stack-plan";
+import { bakeExtras, bakeFile } from "../src/export/bake";
+import { stageRequirementContexts } from "../src/build/contexts";
+import { parseStackArgs } from "../src/core/stack-file";
+import { loadStack } from "../src/core/stacks";
 
 const USAGE = "usage: npm run -s bake -- [stack] [--no-stage] > docker-bake.json";
 

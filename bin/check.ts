@@ -5,11 +5,11 @@
  * Exits 1 when a check fails, 2 when the stack cannot be loaded.
  */
 import { join } from "node:path";
-import { staticFindings } from "../src/checks";
-import { Finding, failures, findingLine, formatFinding, summaryLine } from "../src/findings";
-import { tiersSummary } from "../src/plan";
-import { parseStackArgs } from "../src/stack-file";
-import { committedStacks, loadStack } from "../src/stack-plan";
+import { staticFindings } from "../src/checks/run-checks";
+import { Finding, failures, findingLine, formatFinding, summaryLine } from "../src/checks/findings";
+import { tiersSummary } from "../src/core/plan";
+import { parseStackArgs } from "../src/core/stack-file";
+import { committedStacks, loadStack } from "../src/core/stacks";
 
 /** Checks the stacks and prints their findings; file-level ones once. Returns the exit code. */
 export function checkStacks(root: string, stacks: readonly string[], print: (line: string) => void = console.log): number {

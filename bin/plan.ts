@@ -1,10 +1,10 @@
 // npm run -s plan -- [stack] [--json]: what a stack builds, without the engine (src/plan-view.ts).
 // bin/plan.ts --mermaid: the README's tier-chain block, generated from every committed stack.
 import { join } from "node:path";
-import { compatibilityGate } from "../src/checks";
-import { formatPlanView, mermaidBlock, planView } from "../src/plan-view";
-import { parseStackArgs } from "../src/stack-file";
-import { committedStacks, loadStack } from "../src/stack-plan";
+import { compatibilityGate } from "../src/checks/run-checks";
+import { formatPlanView, mermaidBlock, planView } from "../src/export/plan-view";
+import { parseStackArgs } from "../src/core/stack-file";
+import { committedStacks, loadStack } from "../src/core/stacks";
 
 const USAGE = "usage: npm run -s plan -- [stack] [--json]   |   npx ts-node --transpile-only bin/plan.ts --mermaid";
 

@@ -6,11 +6,11 @@
  * Exits 1 when a check fails, 2 when the stack cannot be loaded.
  */
 import { join } from "node:path";
-import { failures, findingLine, summaryLine } from "../src/findings";
-import { tiersSummary } from "../src/plan";
-import { runPrecheck } from "../src/precheck";
-import { parseStackArgs } from "../src/stack-file";
-import { loadStack } from "../src/stack-plan";
+import { failures, findingLine, summaryLine } from "../src/checks/findings";
+import { tiersSummary } from "../src/core/plan";
+import { runPrecheck } from "../src/checks/precheck";
+import { parseStackArgs } from "../src/core/stack-file";
+import { loadStack } from "../src/core/stacks";
 
 const root = join(__dirname, "..");
 

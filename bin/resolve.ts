@@ -14,12 +14,12 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadCompatData, resolverEnvironment, torchPin } from "../src/compat";
-import { Finding, failures, findingLine, summaryLine } from "../src/findings";
-import { StackPlan, cumulativeRequirements, tiersSummary } from "../src/plan";
-import { diskSource, tierPackages } from "../src/requirements";
-import { parseStackArgs } from "../src/stack-file";
-import { loadStack } from "../src/stack-plan";
+import { loadCompatData, resolverEnvironment, torchPin } from "../src/checks/compat";
+import { Finding, failures, findingLine, summaryLine } from "../src/checks/findings";
+import { StackPlan, cumulativeRequirements, tiersSummary } from "../src/core/plan";
+import { diskSource, tierPackages } from "../src/core/requirements-files";
+import { parseStackArgs } from "../src/core/stack-file";
+import { loadStack } from "../src/core/stacks";
 
 const root = join(__dirname, "..");
 /** Per tier; a cold resolve of the full tier reads metadata of ~200 distributions. */

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { isSecure } from "../../src/stack-file";
+import { isSecure } from "../../src/core/stack-file";
 
 const ROOT = join(__dirname, "..", "..");
 const COPIED = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "VERSION", "src", "docker", "requirements", "constraints", "bin", "tests/e2e/fixtures"];

@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildxCommand, toolchainDir } from "../../src/toolchain";
+import { buildxCommand, toolchainDir } from "../../src/checks/toolchain";
 
 export const TOOLCHAIN_DIR = toolchainDir();
 // scripts/lib.sh exports these; the defaults are its own, for a vitest run outside scripts/env.sh.

@@ -3,8 +3,8 @@
  * collectFindings (the program's own wiring) on temp copies of the project.
  */
 import { describe, expect, it } from "vitest";
-import { collectFindings } from "../../src/checks";
-import { Finding, Severity } from "../../src/findings";
+import { collectFindings } from "../../src/checks/run-checks";
+import { Finding, Severity } from "../../src/checks/findings";
 import { committed, fullStack, stackFor, tempProject } from "./check-fixtures";
 
 const GUIDE_DEFAULT = "pytorch/pytorch:2.10.0-cuda13.0-cudnn9-devel";

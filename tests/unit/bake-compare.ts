@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { posix } from "node:path";
-import { buildxCommand } from "../../src/toolchain";
+import { buildxCommand } from "../../src/checks/toolchain";
 import { Recorded, isSecretInput, secretValue } from "./harness";
 
 export interface NormalBuild {

@@ -6,8 +6,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll } from "vitest";
-import { AtlasConfig, parseConfig } from "../../src/config";
-import { StackPlan, planStack } from "../../src/plan";
+import { AtlasConfig, parseConfig } from "../../src/core/config";
+import { StackPlan, planStack } from "../../src/core/plan";
 import { ROOT } from "./harness";
 
 const made: string[] = [];

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkStacks } from "../../bin/check";
 import { manylinuxPlatforms, pipResolveArgv, explainFailure } from "../../bin/resolve";
-import { collectFindings } from "../../src/checks";
-import { parseStackArgs, readStackFile } from "../../src/stack-file";
-import { committedStacks, loadStack } from "../../src/stack-plan";
+import { collectFindings } from "../../src/checks/run-checks";
+import { parseStackArgs, readStackFile } from "../../src/core/stack-file";
+import { committedStacks, loadStack } from "../../src/core/stacks";
 import { tempProject } from "./check-fixtures";
 import { ROOT, runProgram } from "./harness";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { compatFindings, loadCompatData, parseCompatData, readBaseImage, resolverEnvironment, torchPin } from "../../src/compat";
-import { PackageReq, diskSource, parseRequirements, tierPackages } from "../../src/requirements";
-import { TierName } from "../../src/tiers";
+import { compatFindings, loadCompatData, parseCompatData, readBaseImage, resolverEnvironment, torchPin } from "../../src/checks/compat";
+import { PackageReq, diskSource, parseRequirements, tierPackages } from "../../src/core/requirements-files";
+import { TierName } from "../../src/core/tiers";
 import { committed, fullStack } from "./check-fixtures";
 import { ROOT } from "./harness";
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, buildSchema, cacheSchema, configSchema, labSchema, parseConfig, registrySchema } from "../../src/config";
+import { ConfigError, buildSchema, cacheSchema, configSchema, labSchema, parseConfig, registrySchema } from "../../src/core/config";
 import { ROOT, runProgram } from "./harness";
 
 const atlas = (o: Record<string, unknown>) =>

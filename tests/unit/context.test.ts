@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config";
-import { stageRequirementContexts } from "../../src/context";
-import { planStack } from "../../src/plan";
+import { parseConfig } from "../../src/core/config";
+import { stageRequirementContexts } from "../../src/build/contexts";
+import { planStack } from "../../src/core/plan";
 import { useScratchDirs } from "./harness";
 
 const scratch = useScratchDirs();

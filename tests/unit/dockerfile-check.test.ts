@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { dockerfileFindings, expectedStages, readDockerfileFindings } from "../../src/dockerfile-check";
-import { SMOKE, TIERS } from "../../src/tiers";
+import { dockerfileFindings, expectedStages, readDockerfileFindings } from "../../src/checks/dockerfile";
+import { SMOKE, TIERS } from "../../src/core/tiers";
 import { committed, tempProject } from "./check-fixtures";
 import { ROOT } from "./harness";
 

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, vi } from "vitest";
-import { readStackFile } from "../../src/stack-file";
+import { readStackFile } from "../../src/core/stack-file";
 
 export const ROOT = join(__dirname, "..", "..");
 export const PROJECT = "atlas";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TIERS } from "../../src/tiers";
+import { TIERS } from "../../src/core/tiers";
 import { fakeDigest, runProgram, secretValue } from "./harness";
 
 const IMAGE = "docker-build:index:Image";

@@ -2,9 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, LabConfig, labSchema } from "../../src/config";
-import { LAB_PORT, TOKEN_FILE, dockerRunArgs, labContainerSpec, labsProblems } from "../../src/lab-spec";
-import { TOKEN_BYTES, newToken, tokenProvider } from "../../src/lab-token";
+import { ConfigError, LabConfig, labSchema } from "../../src/core/config";
+import { LAB_PORT, TOKEN_FILE, dockerRunArgs, labContainerSpec, labsProblems } from "../../src/lab/container-spec";
+import { TOKEN_BYTES, newToken, tokenProvider } from "../../src/lab/token";
 import { fakeDigest, isSecret, runProgram, RunResult, secretValue, useScratchDirs } from "./harness";
 import { OptionsTap, tapResourceOptions } from "./resource-options";
 

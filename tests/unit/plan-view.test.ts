@@ -2,8 +2,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { extractMermaidBlock, formatPlanView, gateView, mermaidBlock, mermaidGraph, planView, renderTable } from "../../src/plan-view";
-import { committedStacks, loadStack } from "../../src/stack-plan";
+import { extractMermaidBlock, formatPlanView, gateView, mermaidBlock, mermaidGraph, planView, renderTable } from "../../src/export/plan-view";
+import { committedStacks, loadStack } from "../../src/core/stacks";
 import { ROOT } from "./harness";
 
 const REGENERATE = "npx ts-node --transpile-only bin/plan.ts --mermaid";

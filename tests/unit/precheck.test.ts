@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildxCommand } from "../../src/toolchain";
+import { buildxCommand } from "../../src/checks/toolchain";
 import {
   BuilderInfo,
   DockerFacts,
@@ -28,7 +28,7 @@ import {
   probeRegistry,
   registryUrls,
   requiredDiskGB,
-} from "../../src/precheck";
+} from "../../src/checks/precheck";
 import { fullStack, stackFor } from "./check-fixtures";
 import { useScratchDirs } from "./harness";
 
@@ -265,7 +265,7 @@ describe("registry", () => {
 
 describe("realmTarget: where registry credentials may go", () => {
   it("accepts https realms and the registry's own host, refuses plain http elsewhere", async () => {
-    const { realmTarget } = await import("../../src/precheck");
+    const { realmTarget } = await import("../../src/checks/precheck");
     expect(realmTarget("https://ghcr.io/token", "https://ghcr.io")).toEqual({ sameHost: true });
     expect(realmTarget("https://auth.example/token", "https://registry.example")).toEqual({ sameHost: false });
     expect(realmTarget("http://registry.localhost:5000/token", "https://registry.localhost:5000")).toEqual({ sameHost: true });

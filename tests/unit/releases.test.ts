@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config";
-import { StackPlan, cacheTag, isCacheTag, parseTierTag, planStack, tierTag } from "../../src/plan";
-import { TIER_NAMES } from "../../src/tiers";
-import { ReleaseEntry, ReleaseError, ReleaseTags, checkReleases, planReleases, releaseFindings, releaseOptions } from "../../src/releases";
-import { loadStack } from "../../src/stack-plan";
-import { readStackFile } from "../../src/stack-file";
+import { parseConfig } from "../../src/core/config";
+import { StackPlan, cacheTag, isCacheTag, parseTierTag, planStack, tierTag } from "../../src/core/plan";
+import { TIER_NAMES } from "../../src/core/tiers";
+import { ReleaseEntry, ReleaseError, ReleaseTags, checkReleases, planReleases, releaseFindings, releaseOptions } from "../../src/build/releases";
+import { loadStack } from "../../src/core/stacks";
+import { readStackFile } from "../../src/core/stack-file";
 import { ROOT, fakeDigest, runProgram, secretValue } from "./harness";
 import { tapResourceOptions } from "./resource-options";
 

@@ -9,8 +9,8 @@ import {
   requirementsFindings,
   resolveInclude,
   stackFindings,
-} from "../../src/requirements";
-import { DEV_REQUIREMENTS, MATERIALS } from "../../src/tiers";
+} from "../../src/core/requirements-files";
+import { DEV_REQUIREMENTS, MATERIALS } from "../../src/core/tiers";
 import { fullStack, stackFor, tempProject } from "./check-fixtures";
 import { ROOT } from "./harness";
 

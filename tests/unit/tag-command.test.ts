@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { UsageError, parseTagArgs, runTag, upsertEntry, upsertReleaseInStackFile } from "../../src/tag-command";
+import { UsageError, parseTagArgs, runTag, upsertEntry, upsertReleaseInStackFile } from "../../src/export/tag-command";
 import { ROOT, useScratchDirs } from "./harness";
 
 /** Temporary dirs of this file, removed after it. */

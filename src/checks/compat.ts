@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { Finding, Severity } from "./findings";
-import { parseImageRef } from "./image-ref";
-import { PackageReq, exactPin, normalizeName, reqText, where } from "./requirements";
-import { TIERS, TierName } from "./tiers";
+import { parseImageRef } from "../core/image-ref";
+import { PackageReq, exactPin, normalizeName, reqText, where } from "../core/requirements-files";
+import { TIERS, TierName } from "../core/tiers";
 
 export const COMPAT_FILE = "constraints/compat.yaml";
 

@@ -9,8 +9,8 @@ import { DockerfileParser, From, ImageTemplate } from "dockerfile-ast";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Finding } from "./findings";
-import { DOCKERFILE } from "./plan";
-import { BUILD_ARG_NAMES, BuildArgName, MATERIALS, SMOKE, TIERS, parentContextName } from "./tiers";
+import { DOCKERFILE } from "../core/plan";
+import { BUILD_ARG_NAMES, BuildArgName, MATERIALS, SMOKE, TIERS, parentContextName } from "../core/tiers";
 
 /** A stage the model expects, as tiers.ts describes it. */
 export interface ExpectedStage {

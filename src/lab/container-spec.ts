@@ -4,7 +4,7 @@
  * into `docker run` arguments (dockerRunArgs), so what the program deploys and
  * what the e2e suite starts cannot drift apart.
  */
-import { ConfigError, LabConfig, NAMESPACE } from "./config";
+import { ConfigError, LabConfig, NAMESPACE } from "../core/config";
 
 /** The port JupyterLab listens on inside the container (atlas-lab's ATLAS_LAB_PORT default). */
 export const LAB_PORT = 8888;

@@ -6,8 +6,8 @@
  */
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { StackPlan } from "./plan";
-import { REQUIREMENTS_DIR, includedFiles } from "./requirements";
+import { StackPlan } from "../core/plan";
+import { REQUIREMENTS_DIR, includedFiles } from "../core/requirements-files";
 
 export function stageRequirementContexts(root: string, plan: StackPlan): void {
   for (const tier of plan.tiers) {

@@ -8,7 +8,7 @@ import { satisfies, valid as validVersion, validRange, eq as versionEq } from "@
 import { readFileSync, readdirSync } from "node:fs";
 import { isAbsolute, join, posix, relative } from "node:path";
 import { RequirementWithLocation, RequirementsSyntaxError, parsePipRequirementsFile, parsePipRequirementsLine } from "pip-requirements-js";
-import { Finding } from "./findings";
+import { Finding } from "../checks/findings";
 import { StackPlan } from "./plan";
 import { DEV_REQUIREMENTS, MATERIALS, TierName } from "./tiers";
 

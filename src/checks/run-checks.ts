@@ -3,15 +3,15 @@
  * Failures stop the preview; warnings go to pulumi.log.warn.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AtlasConfig } from "./config";
+import { AtlasConfig } from "../core/config";
 import { compatFindings, loadCompatData } from "./compat";
-import { readDockerfileFindings } from "./dockerfile-check";
+import { readDockerfileFindings } from "./dockerfile";
 import { CheckFailed, Finding, failures } from "./findings";
-import { StackPlan } from "./plan";
+import { StackPlan } from "../core/plan";
 import { lightFindings } from "./precheck";
-import { labsProblems } from "./lab-spec";
-import { releaseFindings } from "./releases";
-import { diskSource, requirementsFindings, tierPackages } from "./requirements";
+import { labsProblems } from "../lab/container-spec";
+import { releaseFindings } from "../build/releases";
+import { diskSource, requirementsFindings, tierPackages } from "../core/requirements-files";
 
 /**
  * The project-file checks (`npm run check` runs the same): requirements,

@@ -9,10 +9,10 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { isMap, isSeq, parseDocument } from "yaml";
-import { DEFAULT_RELEASE_SOURCE, NAMESPACE } from "./config";
-import { ReleaseEntry, checkReleases, formatProblem } from "./releases";
-import { loadStack } from "./stack-plan";
-import { TIER_LEVELS, TIER_NAMES } from "./tiers";
+import { DEFAULT_RELEASE_SOURCE, NAMESPACE } from "../core/config";
+import { ReleaseEntry, checkReleases, formatProblem } from "../build/releases";
+import { loadStack } from "../core/stacks";
+import { TIER_LEVELS, TIER_NAMES } from "../core/tiers";
 
 const RELEASES_KEY = `${NAMESPACE}:releases`;
 export const TAG_USAGE =

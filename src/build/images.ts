@@ -4,8 +4,8 @@
  */
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { CacheEntry, DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, cacheString } from "./plan";
-import { TierName } from "./tiers";
+import { CacheEntry, DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, cacheString } from "../core/plan";
+import { TierName } from "../core/tiers";
 
 export interface RegistryCredentials {
   address: string;

@@ -3,9 +3,9 @@
  * table for people, the same data as JSON for scripts, and the tier chain as a
  * Mermaid flowchart for the README. Pure: bin/plan.ts does the reading.
  */
-import { Finding, Severity } from "./findings";
-import { StackPlan, TierPlan, cacheString, tierTag } from "./plan";
-import { ReleaseEntry, checkReleases, formatProblem } from "./releases";
+import { Finding, Severity } from "../checks/findings";
+import { StackPlan, TierPlan, cacheString, tierTag } from "../core/plan";
+import { ReleaseEntry, checkReleases, formatProblem } from "../build/releases";
 
 export interface TierRow {
   tier: string;

@@ -6,10 +6,10 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { AtlasConfig, LabConfig } from "./config";
-import { TierImages } from "./images";
-import { LabContainerSpec, LabImage, TOKEN_FILE, labContainerSpec } from "./lab-spec";
-import { LabToken } from "./lab-token";
+import { AtlasConfig, LabConfig } from "../core/config";
+import { TierImages } from "../build/images";
+import { LabContainerSpec, LabImage, TOKEN_FILE, labContainerSpec } from "./container-spec";
+import { LabToken } from "./token";
 
 /** Seconds `pulumi up` waits for the healthcheck to pass before it fails the container. */
 export const WAIT_TIMEOUT_SECONDS = 180;

@@ -11,10 +11,10 @@ import * as https from "node:https";
 import * as tls from "node:tls";
 import { homedir, freemem, totalmem } from "node:os";
 import { delimiter, join } from "node:path";
-import { AtlasConfig } from "./config";
+import { AtlasConfig } from "../core/config";
 import { Finding } from "./findings";
 import { buildxCommand } from "./toolchain";
-import { StackPlan } from "./plan";
+import { StackPlan } from "../core/plan";
 
 // ------------------------------------------------------------------ thresholds
 

@@ -11,12 +11,12 @@
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { valid as pep440Valid } from "@renovatebot/pep440";
-import { AtlasConfig, NAMESPACE } from "./config";
-import { Finding } from "./findings";
+import { AtlasConfig, NAMESPACE } from "../core/config";
+import { Finding } from "../checks/findings";
 import { RegistryCredentials } from "./images";
-import { isImageTag } from "./image-ref";
-import { StackPlan, isCacheTag, parseTierTag, tierTag } from "./plan";
-import { TierName, tierByAlias } from "./tiers";
+import { isImageTag } from "../core/image-ref";
+import { StackPlan, isCacheTag, parseTierTag, tierTag } from "../core/plan";
+import { TierName, tierByAlias } from "../core/tiers";
 
 export type ReleaseEntry = AtlasConfig["releases"][number];
 

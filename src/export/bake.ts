@@ -11,10 +11,10 @@
  * see context.ts), so bake hashes and bind-mounts exactly what the program does.
  */
 import { posix } from "node:path";
-import { AtlasConfig } from "./config";
-import { CA_CERTIFICATES_SECRET } from "./images";
-import { DOCKER_CONTEXT, cacheString, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, tierBuildArgs } from "./plan";
-import { BuildArgName, SMOKE } from "./tiers";
+import { AtlasConfig } from "../core/config";
+import { CA_CERTIFICATES_SECRET } from "../build/images";
+import { DOCKER_CONTEXT, cacheString, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, tierBuildArgs } from "../core/plan";
+import { BuildArgName, SMOKE } from "../core/tiers";
 
 export interface BakeTarget {
   context: string;
