@@ -1,5 +1,5 @@
 // npm run -s bake -- [stack] [--no-stage]: prints the stack's docker-bake.json to
-// stdout (src/bake.ts). Contexts are staged first, as the program does, so
+// stdout (src/export/bake.ts). Contexts are staged first, as the program does, so
 // `docker buildx bake -f <file>` works from the project root right away.
 import { join } from "node:path";
 import { bakeExtras, bakeFile } from "../src/export/bake";

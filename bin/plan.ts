@@ -1,4 +1,4 @@
-// npm run -s plan -- [stack] [--json]: what a stack builds, without the engine (src/plan-view.ts).
+// npm run -s plan -- [stack] [--json]: what a stack builds, without the engine (src/export/plan-view.ts).
 // bin/plan.ts --mermaid: the README's tier-chain block, generated from every committed stack.
 import { join } from "node:path";
 import { compatibilityGate } from "../src/checks/run-checks";

@@ -1,4 +1,4 @@
-// npm run tag -- <version> [source] [--stack <name>]: see src/tag-command.ts.
+// npm run tag -- <version> [source] [--stack <name>]: see src/export/tag-command.ts.
 import { join } from "node:path";
 import { runTag } from "../src/export/tag-command";
 

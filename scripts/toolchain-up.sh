@@ -201,7 +201,7 @@ YAML
 
 docker_login() { printf '%s' "$1" | docker login "$ATLAS_REGISTRY_ADDR" -u "$ATLAS_REGISTRY_USER" --password-stdin; }
 
-# The same choice as src/toolchain.ts's buildxCommand: ours when built, else the CLI plugin.
+# The same choice as src/checks/toolchain.ts's buildxCommand: ours when built, else the CLI plugin.
 buildx_cmd() { if [[ -x $ATLAS_BIN/buildx ]]; then "$ATLAS_BIN/buildx" "$@"; else docker buildx "$@"; fi; }
 
 # Whether the builder "atlas" is registered on our socket. A string match, not

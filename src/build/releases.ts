@@ -6,7 +6,7 @@
  *
  * Validation (planReleases) is pure. ReleaseTags runs it before registering
  * anything of its own. releaseFindings returns the same problems as Findings
- * for src/checks.ts collectFindings, which runs before the tier images exist.
+ * for src/checks/run-checks.ts collectFindings, which runs before the tier images exist.
  */
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
@@ -170,7 +170,7 @@ export function checkReleases(releases: readonly ReleaseEntry[], plan: StackPlan
   return { plans, problems };
 }
 
-/** The same problems as Findings, for src/checks.ts collectFindings (fails the preview before any resource). */
+/** The same problems as Findings, for src/checks/run-checks.ts collectFindings (fails the preview before any resource). */
 export function releaseFindings(releases: readonly ReleaseEntry[], plan: StackPlan): Finding[] {
   return checkReleases(releases, plan).problems.map((p) => ({
     severity: "fail",

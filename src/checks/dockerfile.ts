@@ -93,7 +93,7 @@ export function dockerfileFindings(text: string, file: string = DOCKERFILE): Fin
   for (const want of expectedStages()) {
     const found = stages.get(want.stage) ?? [];
     if (!found.length) {
-      fail(`no stage ${JSON.stringify(want.stage)}, which ${want.owner} builds; stages found: ${[...stages.keys()].join(", ") || "(none)"}`, `add \`FROM … AS ${want.stage}\`, or correct the stage name in src/tiers.ts`);
+      fail(`no stage ${JSON.stringify(want.stage)}, which ${want.owner} builds; stages found: ${[...stages.keys()].join(", ") || "(none)"}`, `add \`FROM … AS ${want.stage}\`, or correct the stage name in src/core/tiers.ts`);
       continue;
     }
     if (found.length > 1) {
@@ -115,17 +115,17 @@ export function dockerfileFindings(text: string, file: string = DOCKERFILE): Fin
     const expected = new Set<string>(want.buildArgs);
     for (const [name, l] of declared) {
       if (!expected.has(name)) {
-        fail(`${at} declares ARG ${name} (line ${l}), which ${want.owner} does not pass (it passes: ${want.buildArgs.join(", ")}); the stage would always use its default`, `add ${name} to the stage's buildArgs in src/tiers.ts, or remove the ARG`);
+        fail(`${at} declares ARG ${name} (line ${l}), which ${want.owner} does not pass (it passes: ${want.buildArgs.join(", ")}); the stage would always use its default`, `add ${name} to the stage's buildArgs in src/core/tiers.ts, or remove the ARG`);
       }
     }
     for (const name of want.buildArgs) {
       if (!declared.has(name)) {
-        fail(`${at} does not declare ARG ${name}, which ${want.owner} passes; it would show in \`preview --diff\` and rebuild the stage for nothing`, `add \`ARG ${name}\` to the stage, or remove ${name} from its buildArgs in src/tiers.ts`);
+        fail(`${at} does not declare ARG ${name}, which ${want.owner} passes; it would show in \`preview --diff\` and rebuild the stage for nothing`, `add \`ARG ${name}\` to the stage, or remove ${name} from its buildArgs in src/core/tiers.ts`);
       }
     }
     // Model args the stage lacks are reported above; here, other args it reads unset.
     for (const u of undeclaredUses(stage, declared).filter((x) => !expected.has(x.name))) {
-      fail(`${at} uses \${${u.name}} on line ${u.line} without declaring ARG ${u.name} in the stage; Docker expands it to an empty string`, `add \`ARG ${u.name}\` to stage ${want.stage} (and to its buildArgs in src/tiers.ts)`);
+      fail(`${at} uses \${${u.name}} on line ${u.line} without declaring ARG ${u.name} in the stage; Docker expands it to an empty string`, `add \`ARG ${u.name}\` to stage ${want.stage} (and to its buildArgs in src/core/tiers.ts)`);
     }
     const body = stage.image.getInstructions().map((i) => i.getTextContent()).join("\n");
     for (const req of want.requirements) {
@@ -138,7 +138,7 @@ export function dockerfileFindings(text: string, file: string = DOCKERFILE): Fin
     findings.push({
       severity: "pass",
       check: "dockerfile",
-      message: `${file}: stages ${expectedStages().map((s) => `${s.stage} [${s.buildArgs.join(" ")}]`).join(", ")} match src/tiers.ts`,
+      message: `${file}: stages ${expectedStages().map((s) => `${s.stage} [${s.buildArgs.join(" ")}]`).join(", ")} match src/core/tiers.ts`,
     });
   }
   return findings;

@@ -36,7 +36,7 @@ export interface TierPlan {
   target: string;
   /** The FROM name mapped to the parent's image, when there is a parent. */
   parentContext?: string;
-  /** Local context dir holding only this tier's requirements files (see context.ts). */
+  /** Local context dir holding only this tier's requirements files (see contexts.ts). */
   requirementsContext: string;
   /** Requirements files this tier installs, relative to the project root. */
   requirements: string[];

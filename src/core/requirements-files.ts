@@ -381,7 +381,7 @@ export function stackFindings(source: RequirementsSource, plan: StackPlan): Find
   const installedRoots = plan.tiers.flatMap((t) => t.requirements);
   for (const t of plan.tiers) {
     for (const file of t.requirements.filter((f) => parse(f) === undefined)) {
-      findings.push({ severity: "fail", check: "requirements.parse", message: `${file} does not exist, and tier ${t.tier} installs it (src/tiers.ts)`, fix: `restore ${file}, or correct the tier's requirements in src/tiers.ts` });
+      findings.push({ severity: "fail", check: "requirements.parse", message: `${file} does not exist, and tier ${t.tier} installs it (src/core/tiers.ts)`, fix: `restore ${file}, or correct the tier's requirements in src/core/tiers.ts` });
     }
   }
   if (plan.pinned) {

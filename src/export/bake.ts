@@ -8,7 +8,7 @@
  *
  * Run it from the project root: context paths are relative to it, and the
  * requirements contexts are the dirs the program stages (.atlas/contexts/<stack>/<tier>,
- * see context.ts), so bake hashes and bind-mounts exactly what the program does.
+ * see contexts.ts), so bake hashes and bind-mounts exactly what the program does.
  */
 import { posix } from "node:path";
 import { AtlasConfig } from "../core/config";

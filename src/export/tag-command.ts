@@ -3,7 +3,7 @@
  * `./tag.sh tag 1.0.0 [source]`, as config. It validates the release against
  * the stack's plan, writes it into Pulumi.<stack>.yaml `atlas:releases`
  * (comments and layout kept), and previews the change; `pulumi up` then
- * points the tag at the tier's digest (src/releases.ts).
+ * points the tag at the tier's digest (src/build/releases.ts).
  */
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";

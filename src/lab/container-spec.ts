@@ -1,5 +1,5 @@
 /**
- * A JupyterLab container, described once and engine-neutral. lab.ts turns the
+ * A JupyterLab container, described once and engine-neutral. jupyter-lab.ts turns the
  * description into a docker.Container; the e2e suite turns the same description
  * into `docker run` arguments (dockerRunArgs), so what the program deploys and
  * what the e2e suite starts cannot drift apart.

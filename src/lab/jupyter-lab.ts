@@ -1,7 +1,7 @@
 /**
  * JupyterLab: one lab container per enabled atlas:jupyter.labs entry, on the
  * tier image the stack built, pinned by digest. The container is described by
- * labContainerSpec (lab-spec.ts); this file only maps that description onto
+ * labContainerSpec (container-spec.ts); this file only maps that description onto
  * @pulumi/docker and wires the image, the workspace volume and the token.
  */
 import * as docker from "@pulumi/docker";

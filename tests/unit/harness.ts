@@ -20,7 +20,7 @@ export interface Recorded {
   id: string;
 }
 
-/** A stack file's `config:` as the engine passes it (src/stack-file.ts). */
+/** A stack file's `config:` as the engine passes it (src/core/stack-file.ts). */
 export function stackFileConfig(stack: string): Record<string, string> {
   return readStackFile(ROOT, stack);
 }

@@ -53,7 +53,7 @@ describe("plan view", () => {
     const printed = JSON.parse(out);
     const expected = JSON.parse(JSON.stringify(planView(plan, { releases: config.releases })));
     expect({ ...printed, gate: undefined }).toEqual({ ...expected, gate: undefined });
-    // The command evaluates the compatibility gate (src/compat.ts); llm has nothing it objects to.
+    // The command evaluates the compatibility gate (src/checks/compat.ts); llm has nothing it objects to.
     expect(printed.gate.status).toBe("pass");
   });
 });

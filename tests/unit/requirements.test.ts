@@ -148,7 +148,7 @@ describe("requirements checks", () => {
   it("a file a tier installs must exist", () => {
     const root = tempProject({ "requirements/requirements-llm.txt": null });
     expect(fails(stackFindings(diskSource(root), stackFor({ tier: "llm" }).plan), "requirements.parse")).toEqual([
-      "requirements/requirements-llm.txt does not exist, and tier llm installs it (src/tiers.ts)",
+      "requirements/requirements-llm.txt does not exist, and tier llm installs it (src/core/tiers.ts)",
     ]);
   });
 
