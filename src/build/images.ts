@@ -4,8 +4,9 @@
  */
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { CacheEntry, DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, cacheString } from "../core/plan";
+import { DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan } from "../core/plan";
 import { TierName } from "../core/tiers";
+import { cacheFromArg, cacheToArg } from "./caches";
 
 export interface RegistryCredentials {
   address: string;
@@ -31,34 +32,6 @@ export interface TierOutputs {
 
 export const PIP_INDEX_SECRET = "pip-index-url";
 export const CA_CERTIFICATES_SECRET = "ca-certificates";
-
-export function cacheFromArg(e: CacheEntry): dockerbuild.types.input.CacheFromArgs {
-  switch (e.type) {
-    case "registry":
-      return { registry: { ref: e.ref } };
-    case "local":
-      return { local: { src: e.path } };
-    case "gha":
-      return { gha: { scope: e.scope } };
-    case "inline":
-      return { raw: "type=inline" };
-  }
-}
-
-export function cacheToArg(e: CacheEntry): dockerbuild.types.input.CacheToArgs {
-  const mode = e.type !== "inline" && e.mode === "min" ? dockerbuild.CacheMode.Min : dockerbuild.CacheMode.Max;
-  switch (e.type) {
-    case "registry":
-      return { registry: { ref: e.ref, mode } };
-    case "local":
-      // The provider's typed local cache drops `mode` (notes), so it goes raw.
-      return { raw: cacheString(e, "to") };
-    case "gha":
-      return { gha: { scope: e.scope, mode } };
-    case "inline":
-      return { inline: {} };
-  }
-}
 
 export class TierImages extends pulumi.ComponentResource {
   readonly images: Partial<Record<TierName, dockerbuild.Image>> = {};

@@ -15,7 +15,8 @@ import { AtlasConfig, NAMESPACE } from "../core/config";
 import { Finding } from "../checks/findings";
 import { RegistryCredentials } from "./images";
 import { isImageTag } from "../core/image-ref";
-import { StackPlan, isCacheTag, parseTierTag, tierTag } from "../core/plan";
+import { StackPlan } from "../core/plan";
+import { isCacheTag, parseTierTag, tierTag } from "../core/tags";
 import { TierName, tierByAlias } from "../core/tiers";
 
 export type ReleaseEntry = AtlasConfig["releases"][number];

@@ -2,31 +2,10 @@
  * Config → resolved build plan. Pure: the image component, the bake export,
  * the plan view and the checks all read a StackPlan, so they cannot disagree.
  */
-import { AtlasConfig, CacheConfig } from "./config";
-import { BASE_TIER, BuildArgName, MATERIALS, TIER_NAMES, TierName, parentContextName, tiersUpTo } from "./tiers";
-
-/** Engine-neutral cache entries; images.ts and bake.ts translate them. */
-export type CacheEntry =
-  | { type: "registry"; ref: string; mode?: "max" | "min" }
-  | { type: "local"; path: string; mode?: "max" | "min" }
-  | { type: "gha"; scope: string; mode?: "max" | "min" }
-  | { type: "inline" };
-
-/** A CacheEntry in bake's (and `docker buildx build`'s) string syntax; the mirror of images.ts cacheFromArg/cacheToArg. */
-export function cacheString(e: CacheEntry, direction: "from" | "to"): string {
-  // The program writes max unless min is asked for (images.ts cacheToArg); reads carry no mode.
-  const mode = direction === "to" && e.type !== "inline" ? `,mode=${e.mode ?? "max"}` : "";
-  switch (e.type) {
-    case "registry":
-      return `type=registry,ref=${e.ref}${mode}`;
-    case "local":
-      return direction === "from" ? `type=local,src=${e.path}` : `type=local,dest=${e.path}${mode}`;
-    case "gha":
-      return `type=gha,scope=${e.scope}${mode}`;
-    case "inline":
-      return "type=inline";
-  }
-}
+import { CacheEntry, tierCaches } from "../build/caches";
+import { AtlasConfig } from "./config";
+import { tierTag } from "./tags";
+import { BASE_TIER, BuildArgName, MATERIALS, TierName, parentContextName, tiersUpTo } from "./tiers";
 
 export interface TierPlan {
   tier: TierName;
@@ -79,31 +58,6 @@ export const REQUIREMENTS_CONTEXT_NAME = "requirements";
 export const STAGED_CONTEXT_ROOT = ".atlas/contexts";
 const LOCAL_REPOSITORY = "atlas";
 
-const MATERIALS_SUFFIX = "-materials";
-const TIER_ALTERNATION = TIER_NAMES.join("|");
-const TIER_TAG_RE = new RegExp(`^v(.+)-(${TIER_ALTERNATION})(${MATERIALS_SUFFIX})?$`);
-const CACHE_TAG_RE = new RegExp(`^cache-(${TIER_ALTERNATION})(${MATERIALS_SUFFIX})?$`);
-
-/** `v0.6-base`, or `v0.6-base-materials`: a materials image never carries a plain tag. */
-export function tierTag(version: string, tier: TierName, materials: boolean): string {
-  return `v${version}-${tier}${materials ? MATERIALS_SUFFIX : ""}`;
-}
-
-export function cacheTag(tier: TierName, materials: boolean): string {
-  return `cache-${tier}${materials ? MATERIALS_SUFFIX : ""}`;
-}
-
-/** What a tierTag of any VERSION says; undefined for any other tag. */
-export function parseTierTag(tag: string): { version: string; tier: TierName; materials: boolean } | undefined {
-  const m = TIER_TAG_RE.exec(tag);
-  return m ? { version: m[1], tier: m[2] as TierName, materials: m[3] !== undefined } : undefined;
-}
-
-/** Whether a tag is a cacheTag, which the registry cache owns. */
-export function isCacheTag(tag: string): boolean {
-  return CACHE_TAG_RE.test(tag);
-}
-
 /** "tiers base, llm + materials": a stack's tiers as the commands' header lines show them. */
 export function tiersSummary(plan: StackPlan): string {
   return `tiers ${plan.tiers.map((t) => t.tier).join(", ")}${plan.materials ? " + materials" : ""}`;
@@ -123,35 +77,6 @@ export function tierBuildArgs(names: readonly BuildArgName[], c: AtlasConfig): P
   return Object.fromEntries(names.map((a) => [a, all[a]]));
 }
 
-function cacheEntries(cache: CacheConfig, imageName: string, tier: TierName, lower: TierName[], materials: boolean) {
-  const mode = cache.mode;
-  const one = (t: TierName): CacheEntry | undefined => {
-    switch (cache.type) {
-      case "registry":
-        return { type: "registry", ref: `${imageName}:${cacheTag(t, materials)}` };
-      case "local":
-        return { type: "local", path: `${cache.dir}/${cacheTag(t, materials)}` };
-      case "gha":
-        return { type: "gha", scope: `${cache.scope}-${cacheTag(t, materials)}` };
-      case "inline":
-        return { type: "inline" };
-      case "off":
-        return undefined;
-    }
-  };
-  const withMode = (e: CacheEntry | undefined): CacheEntry | undefined =>
-    e && e.type !== "inline" ? { ...e, mode } : e;
-  const own = one(tier);
-  const readFrom = cache.readLowerTiers ? [tier, ...lower.slice().reverse()] : [tier];
-  const cacheFrom =
-    cache.type === "inline"
-      ? // Inline cache lives in the images themselves: read it from their tags.
-        []
-      : readFrom.map(one).filter((e): e is CacheEntry => e !== undefined);
-  const cacheTo = [withMode(own)].filter((e): e is CacheEntry => e !== undefined);
-  return { cacheFrom, cacheTo };
-}
-
 export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
   const imageName = c.registry ? `${c.registry.server}/${c.registry.repository}` : LOCAL_REPOSITORY;
   const specs = tiersUpTo(c.tier);
@@ -160,10 +85,7 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
     if (c.materials && spec.name === MATERIALS.tier) requirements.push(MATERIALS.requirements);
     const lower = specs.slice(0, i).map((s) => s.name);
     const tag = tierTag(inputs.version, spec.name, c.materials);
-    const { cacheFrom, cacheTo } = cacheEntries(c.cache, imageName, spec.name, lower, c.materials);
-    if (c.cache.type === "inline") {
-      cacheFrom.push(...[spec.name, ...lower].map((t): CacheEntry => ({ type: "registry", ref: `${imageName}:${tierTag(inputs.version, t, c.materials)}` })));
-    }
+    const { cacheFrom, cacheTo } = tierCaches(c.cache, { imageName, version: inputs.version, materials: c.materials }, spec.name, lower);
     return {
       tier: spec.name,
       level: spec.level,

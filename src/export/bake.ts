@@ -13,7 +13,8 @@
 import { posix } from "node:path";
 import { AtlasConfig } from "../core/config";
 import { CA_CERTIFICATES_SECRET } from "../build/images";
-import { DOCKER_CONTEXT, cacheString, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, tierBuildArgs } from "../core/plan";
+import { cacheStrings } from "../build/caches";
+import { DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, tierBuildArgs } from "../core/plan";
 import { BuildArgName, SMOKE } from "../core/tiers";
 
 export interface BakeTarget {
@@ -117,8 +118,8 @@ function tierTarget(plan: StackPlan, tier: TierPlan, secrets: string[]): BakeTar
     labels: tier.labels,
     output: bakeOutput(plan),
   };
-  if (tier.cacheFrom.length) target["cache-from"] = tier.cacheFrom.map((e) => cacheString(e, "from"));
-  if (tier.cacheTo.length) target["cache-to"] = tier.cacheTo.map((e) => cacheString(e, "to"));
+  if (tier.cacheFrom.length) target["cache-from"] = cacheStrings(tier.cacheFrom, "from");
+  if (tier.cacheTo.length) target["cache-to"] = cacheStrings(tier.cacheTo, "to");
   if (plan.platforms.length) target.platforms = plan.platforms;
   if (plan.noCache) target["no-cache"] = true;
   if (secrets.length) target.secret = secrets;

@@ -4,7 +4,9 @@
  * Mermaid flowchart for the README. Pure: bin/plan.ts does the reading.
  */
 import { Finding, Severity } from "../checks/findings";
-import { StackPlan, TierPlan, cacheString, tierTag } from "../core/plan";
+import { cacheStrings } from "../build/caches";
+import { StackPlan, TierPlan } from "../core/plan";
+import { tierTag } from "../core/tags";
 import { ReleaseEntry, checkReleases, formatProblem } from "../build/releases";
 
 export interface TierRow {
@@ -56,8 +58,8 @@ export function tierRow(tier: TierPlan): TierRow {
     tag: tier.tags[0],
     base: tierBase(tier),
     buildArgs: tier.buildArgs as Record<string, string>,
-    cacheFrom: tier.cacheFrom.map((e) => cacheString(e, "from")),
-    cacheTo: tier.cacheTo.map((e) => cacheString(e, "to")),
+    cacheFrom: cacheStrings(tier.cacheFrom, "from"),
+    cacheTo: cacheStrings(tier.cacheTo, "to"),
     requirements: tier.requirements,
     sizeGB: tier.sizeGB,
     buildMinutes: tier.buildMinutes,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bakeEscape, bakeExtras, bakeFile } from "../../src/export/bake";
-import { cacheString } from "../../src/core/plan";
+import { cacheString } from "../../src/build/caches";
 import { parseConfig } from "../../src/core/config";
 import { planStack } from "../../src/core/plan";
 import { buildInputsRevision, readVersion, sourceUrl } from "../../src/core/project";

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/core/config";
-import { StackPlan, cacheTag, isCacheTag, parseTierTag, planStack, tierTag } from "../../src/core/plan";
+import { StackPlan, planStack } from "../../src/core/plan";
+import { cacheTag, isCacheTag, parseTierTag, tierTag } from "../../src/core/tags";
 import { TIER_NAMES } from "../../src/core/tiers";
 import { ReleaseEntry, ReleaseError, ReleaseTags, checkReleases, planReleases, releaseFindings, releaseOptions } from "../../src/build/releases";
 import { loadStack } from "../../src/core/stacks";
@@ -130,7 +131,7 @@ describe("release tags: one docker-build Index per atlas:releases entry", () => 
 });
 
 describe("release validation", () => {
-  it("recognises exactly the tags the tier images and the cache own, as plan.ts writes them", () => {
+  it("recognises exactly the tags the tier images and the cache own, as tags.ts writes them", () => {
     for (const tier of TIER_NAMES) {
       for (const materials of [false, true]) {
         expect(parseTierTag(tierTag("0.6", tier, materials))).toEqual({ version: "0.6", tier, materials });
