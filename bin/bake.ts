@@ -2,7 +2,7 @@
 // stdout (src/export/bake.ts). Contexts are staged first, as the program does, so
 // `docker buildx bake -f <file>` works from the project root right away.
 import { join } from "node:path";
-import { bakeExtras, bakeFile } from "../src/export/bake";
+import { bakeFile } from "../src/export/bake";
 import { stageRequirementContexts } from "../src/build/contexts";
 import { parseStackArgs } from "../src/core/stack-file";
 import { loadStack } from "../src/core/stacks";
@@ -20,14 +20,14 @@ function main(argv: string[]): number {
   }
   const { stack, flags } = args;
   const root = join(__dirname, "..");
-  const { config, plan } = loadStack(root, stack);
+  const plan = loadStack(root, stack);
   if (!flags.has("--no-stage")) {
     stageRequirementContexts(root, plan);
     console.error(`staged requirements contexts: ${plan.tiers.map((t) => t.requirementsContext).join(", ")}`);
   }
   // A bake file has no builder field: the stack's builder goes on the command line.
   if (plan.builder) console.error(`this stack builds on builder ${plan.builder}: docker buildx bake --builder ${plan.builder} -f <file>`);
-  process.stdout.write(`${JSON.stringify(bakeFile(plan, bakeExtras(config, plan)), null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(bakeFile(plan), null, 2)}\n`);
   return 0;
 }
 

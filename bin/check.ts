@@ -16,9 +16,9 @@ export function checkStacks(root: string, stacks: readonly string[], print: (lin
   const shown = new Set<string>();
   const all: Finding[] = [];
   for (const name of stacks) {
-    const { config, plan } = loadStack(root, name);
-    print(`check ${name}: ${tiersSummary(plan)}, base image ${config.build.baseImage}`);
-    for (const f of staticFindings(root, config, plan)) {
+    const plan = loadStack(root, name);
+    print(`check ${name}: ${tiersSummary(plan)}, base image ${plan.baseImage}`);
+    for (const f of staticFindings(root, plan)) {
       // File-level findings are the same for every stack: print and count them once.
       const text = formatFinding(f);
       if (shown.has(text)) continue;

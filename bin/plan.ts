@@ -20,11 +20,11 @@ function main(argv: string[]): number {
   }
   const { stack, flags } = args;
   if (flags.has("--mermaid")) {
-    process.stdout.write(`${mermaidBlock(committedStacks(root).map((s) => loadStack(root, s).plan))}\n`);
+    process.stdout.write(`${mermaidBlock(committedStacks(root).map((s) => loadStack(root, s)))}\n`);
     return 0;
   }
-  const { config, plan } = loadStack(root, stack);
-  const view = planView(plan, { releases: config.releases, gate: compatibilityGate(root, config, plan) });
+  const plan = loadStack(root, stack);
+  const view = planView(plan, { gate: compatibilityGate(root, plan) });
   process.stdout.write(flags.has("--json") ? `${JSON.stringify(view, null, 2)}\n` : `${formatPlanView(view)}\n`);
   return view.gate.status === "fail" || view.releaseProblems.length ? 1 : 0;
 }

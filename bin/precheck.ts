@@ -16,9 +16,9 @@ const root = join(__dirname, "..");
 
 async function main(argv: string[]): Promise<number> {
   const { stack } = parseStackArgs(argv, []);
-  const { config, plan } = loadStack(root, stack);
-  console.log(`precheck ${stack}: ${tiersSummary(plan)}, builder ${config.build.builder ?? "(current)"}, registry ${config.registry?.server ?? "(none)"}`);
-  const findings = await runPrecheck(root, config, plan);
+  const plan = loadStack(root, stack);
+  console.log(`precheck ${stack}: ${tiersSummary(plan)}, builder ${plan.builder ?? "(current)"}, registry ${plan.registry?.server ?? "(none)"}`);
+  const findings = await runPrecheck(root, plan);
   for (const f of findings) console.log(findingLine(f));
   console.log(summaryLine(findings));
   return failures(findings).length ? 1 : 0;

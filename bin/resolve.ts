@@ -114,7 +114,8 @@ function run(cmd: string, args: string[], timeout: number): Promise<Run> {
   });
 }
 
-async function resolveStack(plan: StackPlan, baseImage: string, cert: string | undefined): Promise<Finding[]> {
+async function resolveStack(plan: StackPlan): Promise<Finding[]> {
+  const { baseImage, caCertificates: cert } = plan;
   const data = loadCompatData(root);
   const envFacts = resolverEnvironment(data, baseImage);
   const python = process.env.ATLAS_PYTHON_VERSION || envFacts.python;
@@ -173,9 +174,9 @@ async function resolveStack(plan: StackPlan, baseImage: string, cert: string | u
 
 async function main(argv: string[]): Promise<number> {
   const { stack } = parseStackArgs(argv, []);
-  const { config, plan } = loadStack(root, stack);
-  console.log(`resolve ${stack}: ${tiersSummary(plan)}, base image ${config.build.baseImage}`);
-  const findings = await resolveStack(plan, config.build.baseImage, config.build.caCertificates);
+  const plan = loadStack(root, stack);
+  console.log(`resolve ${stack}: ${tiersSummary(plan)}, base image ${plan.baseImage}`);
+  const findings = await resolveStack(plan);
   for (const f of findings) console.log(findingLine(f));
   console.log(summaryLine(findings));
   return failures(findings).length ? 1 : 0;

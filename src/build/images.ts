@@ -4,7 +4,8 @@
  */
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan } from "../core/plan";
+import { readFileSync } from "node:fs";
+import { CA_CERTIFICATES_SECRET, DOCKER_CONTEXT, DOCKERFILE, PIP_INDEX_SECRET, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan } from "../core/plan";
 import { TierName } from "../core/tiers";
 import { cacheFromArg, cacheToArg } from "./caches";
 
@@ -20,8 +21,6 @@ export interface TierImagesArgs {
   credentials?: RegistryCredentials;
   /** A private package index URL (token included), passed as a BuildKit secret. */
   pipIndexUrl?: pulumi.Input<string>;
-  /** PEM text pip trusts during the build; a BuildKit secret so it is in no layer and no cache key. */
-  caCertificates?: string;
 }
 
 export interface TierOutputs {
@@ -30,17 +29,21 @@ export interface TierOutputs {
   tags: string[];
 }
 
-export const PIP_INDEX_SECRET = "pip-index-url";
-export const CA_CERTIFICATES_SECRET = "ca-certificates";
+/** The registry login for the stack's pushes: atlas:registry.username with the atlas:registryPassword secret. */
+export function registryCredentials(plan: StackPlan, password: pulumi.Input<string> | undefined): RegistryCredentials | undefined {
+  const username = plan.registry?.username;
+  return plan.registry && username && password ? { address: plan.registry.server, username, password } : undefined;
+}
 
 export class TierImages extends pulumi.ComponentResource {
   readonly images: Partial<Record<TierName, dockerbuild.Image>> = {};
   readonly outputs: Partial<Record<TierName, TierOutputs>> = {};
 
   constructor(name: string, args: TierImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Before super(): an unreadable CA bundle registers nothing.
+    const secrets = buildSecrets(args);
     super("atlas:images:TierImages", name, {}, opts);
     const { plan } = args;
-    const secrets = buildSecrets(args);
     let below: dockerbuild.Image | undefined;
     for (const tier of plan.tiers) {
       const image = new dockerbuild.Image(`${name}-${tier.tier}`, imageArgs(plan, tier, below, args, secrets), {
@@ -97,9 +100,10 @@ function imageArgs(
   };
 }
 
+/** The BuildKit secrets of every tier: the index URL, and the CA bundle's PEM text (in no layer and no cache key). */
 function buildSecrets(args: TierImagesArgs): Record<string, pulumi.Input<string>> | undefined {
   const secrets: Record<string, pulumi.Input<string>> = {};
   if (args.pipIndexUrl) secrets[PIP_INDEX_SECRET] = args.pipIndexUrl;
-  if (args.caCertificates) secrets[CA_CERTIFICATES_SECRET] = args.caCertificates;
+  if (args.plan.caCertificates) secrets[CA_CERTIFICATES_SECRET] = readFileSync(args.plan.caCertificates, "utf8");
   return Object.keys(secrets).length ? secrets : undefined;
 }

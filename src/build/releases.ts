@@ -11,15 +11,13 @@
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { valid as pep440Valid } from "@renovatebot/pep440";
-import { AtlasConfig, NAMESPACE } from "../core/config";
+import { NAMESPACE, ReleaseEntry } from "../core/config";
 import { Finding } from "../checks/findings";
 import { RegistryCredentials } from "./images";
 import { isImageTag } from "../core/image-ref";
 import { StackPlan } from "../core/plan";
 import { isCacheTag, parseTierTag, tierTag } from "../core/tags";
 import { TierName, tierByAlias } from "../core/tiers";
-
-export type ReleaseEntry = AtlasConfig["releases"][number];
 
 /** A validated release: which tier it points at and the full tag it gets. */
 export interface ReleasePlan {
@@ -204,8 +202,8 @@ export function releaseIndexArgs(release: ReleasePlan, sourceRef: pulumi.Input<s
 }
 
 export interface ReleaseTagsArgs {
+  /** Its `releases` are the tags to create. */
   plan: StackPlan;
-  releases: readonly ReleaseEntry[];
   /** Each built tier's pushed ref (tag@sha256:…): TierImages.outputs. */
   tiers: Partial<Record<TierName, { ref: pulumi.Input<string> }>>;
   /** Pushed with these; without them the provider uses the host's docker login. */
@@ -219,7 +217,7 @@ export class ReleaseTags extends pulumi.ComponentResource {
 
   constructor(name: string, args: ReleaseTagsArgs, opts?: pulumi.ComponentResourceOptions) {
     // Before super(): an invalid entry registers nothing, not even this component.
-    const releases = planReleases(args.releases, args.plan);
+    const releases = planReleases(args.plan.releases, args.plan);
     super("atlas:releases:ReleaseTags", name, {}, opts);
     this.refs = {};
     this.indexes = {};

@@ -11,7 +11,6 @@ import * as https from "node:https";
 import * as tls from "node:tls";
 import { homedir, freemem, totalmem } from "node:os";
 import { delimiter, join } from "node:path";
-import { AtlasConfig } from "../core/config";
 import { Finding } from "./findings";
 import { buildxCommand } from "./toolchain";
 import { StackPlan } from "../core/plan";
@@ -72,11 +71,11 @@ export interface DockerFacts {
  * the labs run as containers, and a builder of the docker-container driver
  * (or none, when the provider creates one) runs BuildKit in a container.
  */
-export function daemonNeededFor(config: AtlasConfig, builderDriver: string | undefined): string | undefined {
-  const labs = Object.entries(config.jupyter.labs).filter(([, l]) => l.enabled).map(([n]) => n);
+export function daemonNeededFor(plan: StackPlan, builderDriver: string | undefined): string | undefined {
+  const labs = Object.entries(plan.labs).filter(([, l]) => l.enabled).map(([n]) => n);
   if (labs.length) return `JupyterLab lab${labs.length > 1 ? "s" : ""} ${labs.join(", ")}`;
-  if (!config.build.builder) return "the builder the provider creates when atlas:build.builder is unset (docker-container driver)";
-  if (builderDriver === "docker-container") return `builder ${config.build.builder} (docker-container driver)`;
+  if (!plan.builder) return "the builder the provider creates when atlas:build.builder is unset (docker-container driver)";
+  if (builderDriver === "docker-container") return `builder ${plan.builder} (docker-container driver)`;
   return undefined;
 }
 
@@ -232,8 +231,8 @@ export interface GpuFacts {
 }
 
 /** Enabled labs that ask for GPUs. */
-export function gpuLabs(config: AtlasConfig): string[] {
-  return Object.entries(config.jupyter.labs)
+export function gpuLabs(plan: StackPlan): string[] {
+  return Object.entries(plan.labs)
     .filter(([, l]) => l.enabled && l.gpus !== "none")
     .map(([n]) => n);
 }
@@ -346,8 +345,8 @@ export function hostHasLogin(configJson: string | undefined, server: string): bo
  * daemon call), builders need buildx (which dials each builder), GPUs and the
  * registry need the daemon or the network.
  */
-export function lightFindings(config: AtlasConfig, memory: MemoryFacts = probeMemory()): Finding[] {
-  return [evaluateMemory(memory, config.build.maxJobs)];
+export function lightFindings(plan: StackPlan, memory: MemoryFacts = probeMemory()): Finding[] {
+  return [evaluateMemory(memory, plan.maxJobs)];
 }
 
 // ---------------------------------------------------------------------- probes
@@ -559,19 +558,19 @@ function readDockerConfig(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** Every host check for a stack. The registry password comes from env, never from the stack file. */
-export async function runPrecheck(root: string, config: AtlasConfig, plan: StackPlan, env: NodeJS.ProcessEnv = process.env, run: Runner = runCommand): Promise<Finding[]> {
+export async function runPrecheck(root: string, plan: StackPlan, env: NodeJS.ProcessEnv = process.env, run: Runner = runCommand): Promise<Finding[]> {
   const [docker, builders] = await Promise.all([probeDocker(run), probeBuilders(run, env)]);
-  const builder = builders.builders.find((b) => b.name === config.build.builder);
-  const findings: Finding[] = [evaluateDocker(docker, daemonNeededFor(config, builder?.driver)), evaluateBuilder(builders, config.build.builder)];
+  const builder = builders.builders.find((b) => b.name === plan.builder);
+  const findings: Finding[] = [evaluateDocker(docker, daemonNeededFor(plan, builder?.driver)), evaluateBuilder(builders, plan.builder)];
   const diskPath = docker.rootDir && existsSync(docker.rootDir) ? docker.rootDir : root;
   findings.push(evaluateDisk(probeDisk(diskPath), plan));
-  findings.push(...lightFindings(config));
-  findings.push(evaluateGpu(docker.reachable ? probeGpu(docker, env) : undefined, gpuLabs(config)));
-  if (config.registry && (plan.push || config.cache.type === "registry")) {
-    const username = config.registry.username;
+  findings.push(...lightFindings(plan));
+  findings.push(evaluateGpu(docker.reachable ? probeGpu(docker, env) : undefined, gpuLabs(plan)));
+  if (plan.registry && (plan.push || plan.cacheType === "registry")) {
+    const { server, repository, username } = plan.registry;
     const password = env.ATLAS_REGISTRY_PASSWORD;
-    const facts = await probeRegistry(config.registry.server, config.registry.repository, username && password ? { username, password } : undefined, readDockerConfig(env));
-    findings.push(evaluateRegistry(facts, config.registry.server, username));
+    const facts = await probeRegistry(server, repository, username && password ? { username, password } : undefined, readDockerConfig(env));
+    findings.push(evaluateRegistry(facts, server, username));
   } else {
     findings.push({ severity: "pass", check: "precheck.registry", message: "the stack neither pushes nor uses a registry cache" });
   }

@@ -3,7 +3,6 @@
  * Failures stop the preview; warnings go to pulumi.log.warn.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AtlasConfig } from "../core/config";
 import { compatFindings, loadCompatData } from "./compat";
 import { readDockerfileFindings } from "./dockerfile";
 import { CheckFailed, Finding, failures } from "./findings";
@@ -17,28 +16,28 @@ import { diskSource, requirementsFindings, tierPackages } from "../core/requirem
  * The project-file checks (`npm run check` runs the same): requirements,
  * Dockerfile against tiers.ts, and the compatibility gate. File reads only.
  */
-export function staticFindings(root: string, config: AtlasConfig, plan: StackPlan): Finding[] {
+export function staticFindings(root: string, plan: StackPlan): Finding[] {
   // One source for both: each requirements file is read and parsed once.
   const source = diskSource(root);
-  return [...requirementsFindings(source, plan), ...readDockerfileFindings(root), ...compatibilityGate(root, config, plan, source)];
+  return [...requirementsFindings(source, plan), ...readDockerfileFindings(root), ...compatibilityGate(root, plan, source)];
 }
 
 /** The compatibility gate over a stack's base image and pins; the plan view shows the same. */
-export function compatibilityGate(root: string, config: AtlasConfig, plan: StackPlan, source = diskSource(root)): Finding[] {
-  return compatFindings(loadCompatData(root), config.build.baseImage, tierPackages(source, plan), config.allowIncompatible);
+export function compatibilityGate(root: string, plan: StackPlan, source = diskSource(root)): Finding[] {
+  return compatFindings(loadCompatData(root), plan.baseImage, tierPackages(source, plan), plan.allowIncompatible);
 }
 
 /** Every in-program check; pure functions from the check modules are added here. */
-export function collectFindings(root: string, config: AtlasConfig, plan: StackPlan): Finding[] {
+export function collectFindings(root: string, plan: StackPlan): Finding[] {
   // Release rules need the plan and lab rules compare labs with each other
   // (ports, volumes), so they run here rather than in the config schema;
   // either way before TierImages registers anything.
-  const labs = labsProblems(config.jupyter.labs).map((message): Finding => ({ severity: "fail", check: "config.jupyter", message }));
-  return [...staticFindings(root, config, plan), ...lightFindings(config), ...releaseFindings(config.releases, plan), ...labs];
+  const labs = labsProblems(plan.labs).map((message): Finding => ({ severity: "fail", check: "config.jupyter", message }));
+  return [...staticFindings(root, plan), ...lightFindings(plan), ...releaseFindings(plan.releases, plan), ...labs];
 }
 
-export function runChecks(root: string, config: AtlasConfig, plan: StackPlan): void {
-  const findings = collectFindings(root, config, plan);
+export function runChecks(root: string, plan: StackPlan): void {
+  const findings = collectFindings(root, plan);
   for (const f of findings) if (f.severity === "warn") pulumi.log.warn(`${f.check}: ${f.message}${f.fix ? ` (fix: ${f.fix})` : ""}`);
   const failed = failures(findings);
   if (failed.length) throw new CheckFailed(failed);

@@ -159,6 +159,8 @@ export type AtlasConfig = Omit<z.infer<typeof configSchema>, SecretKey>;
 export type LabConfig = z.infer<typeof labSchema>;
 export type CacheConfig = z.infer<typeof cacheSchema>;
 export type BuildConfig = z.infer<typeof buildSchema>;
+export type RegistryConfig = z.infer<typeof registrySchema>;
+export type ReleaseEntry = z.infer<typeof releaseSchema>;
 
 /** Config errors carry every problem, each naming the key, the value and what is accepted. */
 export class ConfigError extends Error {

@@ -1,11 +1,13 @@
 /**
- * Config → resolved build plan. Pure: the image component, the bake export,
- * the plan view and the checks all read a StackPlan, so they cannot disagree.
+ * Config → resolved build plan. Pure. planStack is the last reader of the
+ * parsed config: the image component, the labs, the release tags, the checks,
+ * the bake export and the plan view all read the StackPlan, so they cannot
+ * disagree.
  */
 import { CacheEntry, tierCaches } from "../build/caches";
-import { AtlasConfig } from "./config";
+import { AtlasConfig, CacheConfig, LabConfig, RegistryConfig, ReleaseEntry } from "./config";
 import { tierTag } from "./tags";
-import { BASE_TIER, BuildArgName, MATERIALS, TierName, parentContextName, tiersUpTo } from "./tiers";
+import { BASE_TIER, BuildArgName, MATERIALS, SMOKE, TierName, parentContextName, tiersUpTo } from "./tiers";
 
 export interface TierPlan {
   tier: TierName;
@@ -29,19 +31,52 @@ export interface TierPlan {
   summary: string;
 }
 
+/** The Dockerfile's smoke stage: not a tier, built only by bake's `smoke` group. */
+export interface SmokePlan {
+  target: string;
+  buildArgs: Partial<Record<BuildArgName, string>>;
+  /** The staged requirements dir of the tier that installs SMOKE.requirements. */
+  requirementsContext: string;
+}
+
+/** The non-root user tier 0 creates (USERNAME, USER_UID, USER_GID); the labs run as it. */
+export interface BuildUser {
+  username: string;
+  uid: number;
+  gid: number;
+}
+
 export interface StackPlan {
   stack: string;
   version: string;
   materials: boolean;
   /** `<server>/<repository>`, or the bare repository name when nothing is pushed. */
   imageName: string;
+  /** Where images, caches and release tags go; absent when the stack has no registry. */
+  registry?: RegistryConfig;
   push: boolean;
   noCache: boolean;
   platforms: string[];
   builder?: string;
+  /** Tier 0's BASE_IMAGE: what the compatibility gate and the resolver judge. */
+  baseImage: string;
+  user: BuildUser;
+  /** MAX_JOBS of every tier; the memory check holds it against the host. */
+  maxJobs: number;
+  /** The cache backend; each tier's entries are in its TierPlan. */
+  cacheType: CacheConfig["type"];
+  /** Path of the CA bundle pip trusts in the build, on the build host; passed as a BuildKit secret. */
+  caCertificates?: string;
   retainOnDelete: boolean;
   pinned: boolean;
+  /** A failed compatibility gate only warns. */
+  allowIncompatible: boolean;
   tiers: TierPlan[];
+  smoke: SmokePlan;
+  /** atlas:jupyter.labs, disabled ones included. */
+  labs: Record<string, LabConfig>;
+  /** atlas:releases as written; planReleases validates them against this plan. */
+  releases: ReleaseEntry[];
 }
 
 export interface PlanInputs {
@@ -56,7 +91,20 @@ export const DOCKERFILE = "docker/Dockerfile";
 export const DOCKER_CONTEXT = "docker";
 export const REQUIREMENTS_CONTEXT_NAME = "requirements";
 export const STAGED_CONTEXT_ROOT = ".atlas/contexts";
+/** BuildKit secret ids the Dockerfile mounts. */
+export const PIP_INDEX_SECRET = "pip-index-url";
+export const CA_CERTIFICATES_SECRET = "ca-certificates";
 const LOCAL_REPOSITORY = "atlas";
+
+/** The top tier: the one atlas:tier names. */
+export function topTier(plan: StackPlan): TierName {
+  return plan.tiers[plan.tiers.length - 1].tier;
+}
+
+/** "atlas (1000:1000)": the build user as the stack outputs and the lab labels show it. */
+export function userText(user: BuildUser): string {
+  return `${user.username} (${user.uid}:${user.gid})`;
+}
 
 /** "tiers base, llm + materials": a stack's tiers as the commands' header lines show them. */
 export function tiersSummary(plan: StackPlan): string {
@@ -64,7 +112,7 @@ export function tiersSummary(plan: StackPlan): string {
 }
 
 /** The values of the Dockerfile args a stage reads (TierSpec.buildArgs, SMOKE.buildArgs), from config; nothing else is passed. */
-export function tierBuildArgs(names: readonly BuildArgName[], c: AtlasConfig): Partial<Record<BuildArgName, string>> {
+function stageBuildArgs(names: readonly BuildArgName[], c: AtlasConfig): Partial<Record<BuildArgName, string>> {
   const all: Record<BuildArgName, string> = {
     BASE_IMAGE: c.build.baseImage,
     SMOKE_BASE_IMAGE: c.build.smokeBaseImage,
@@ -96,7 +144,7 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
       requirementsContext: `${STAGED_CONTEXT_ROOT}/${inputs.stack}/${spec.name}`,
       requirements,
       tags: [`${imageName}:${tag}`],
-      buildArgs: tierBuildArgs(spec.buildArgs, c),
+      buildArgs: stageBuildArgs(spec.buildArgs, c),
       cacheFrom,
       cacheTo,
       labels: {
@@ -111,19 +159,37 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
       summary: spec.summary,
     };
   });
+  const { username, uid, gid } = c.build;
   return {
     stack: inputs.stack,
     version: inputs.version,
     materials: c.materials,
     imageName,
+    registry: c.registry,
     push: c.push,
     noCache: c.build.noCache,
     platforms: c.build.platforms,
     builder: c.build.builder,
+    baseImage: c.build.baseImage,
+    user: { username, uid, gid },
+    maxJobs: c.build.maxJobs,
+    cacheType: c.cache.type,
+    caCertificates: c.build.caCertificates,
     retainOnDelete: c.retainOnDelete,
     pinned: c.pinned ?? c.tier !== BASE_TIER,
+    allowIncompatible: c.allowIncompatible,
     tiers,
+    smoke: smokePlan(inputs.stack, tiers, c),
+    labs: c.jupyter.labs,
+    releases: c.releases,
   };
+}
+
+/** The smoke stage through the same arg mapping as the tiers (its args are tier 0's plus SMOKE_BASE_IMAGE). */
+function smokePlan(stack: string, tiers: readonly TierPlan[], c: AtlasConfig): SmokePlan {
+  const tier = tiers.find((t) => t.requirements.includes(SMOKE.requirements));
+  if (!tier) throw new Error(`no tier of stack ${stack} installs ${SMOKE.requirements}, which the smoke stage reads`);
+  return { target: SMOKE.stage, buildArgs: stageBuildArgs(SMOKE.buildArgs, c), requirementsContext: tier.requirementsContext };
 }
 
 /** All requirements files a stack installs, lowest tier first (cumulative per tier). */

@@ -1,8 +1,8 @@
 /**
- * A stack's config and StackPlan read from its Pulumi.<stack>.yaml, without the
- * engine: the plan, bake and tag commands and their tests use this, the program
- * uses the engine's config. Both go through parseConfig and planStack, so a
- * stack resolves to the same plan either way (the unit tests compare them).
+ * A stack's StackPlan read from its Pulumi.<stack>.yaml, without the engine:
+ * the commands and their tests use this, the program uses the engine's config.
+ * Both go through parseConfig and planStack, so a stack resolves to the same
+ * plan either way (the unit tests compare them).
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -11,11 +11,6 @@ import { StackPlan, planStack } from "./plan";
 import { planInputs } from "./project";
 import { readStackFile } from "./stack-file";
 import { tierByName } from "./tiers";
-
-export interface LocalStack {
-  config: AtlasConfig;
-  plan: StackPlan;
-}
 
 /** Stack names with a Pulumi.<stack>.yaml in the project root. */
 function stackFileNames(root: string): string[] {
@@ -37,13 +32,11 @@ function stackConfig(root: string, stack: string): AtlasConfig {
   return parseConfig(readStackFile(root, stack), new Set(), existsSync);
 }
 
-export function loadStack(root: string, stack: string): LocalStack {
+export function loadStack(root: string, stack: string): StackPlan {
   const file = join(root, `Pulumi.${stack}.yaml`);
   if (!existsSync(file)) {
     const known = stackFileNames(root);
     throw new Error(`stack ${JSON.stringify(stack)}: ${file} does not exist; accepted: ${known.join(", ") || "(no stack files found)"}`);
   }
-  const config = stackConfig(root, stack);
-  const plan = planStack(config, planInputs(root, stack));
-  return { config, plan };
+  return planStack(stackConfig(root, stack), planInputs(root, stack));
 }

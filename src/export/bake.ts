@@ -11,11 +11,8 @@
  * see contexts.ts), so bake hashes and bind-mounts exactly what the program does.
  */
 import { posix } from "node:path";
-import { AtlasConfig } from "../core/config";
-import { CA_CERTIFICATES_SECRET } from "../build/images";
 import { cacheStrings } from "../build/caches";
-import { DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan, tierBuildArgs } from "../core/plan";
-import { BuildArgName, SMOKE } from "../core/tiers";
+import { CA_CERTIFICATES_SECRET, DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, SmokePlan, StackPlan, TierPlan } from "../core/plan";
 
 export interface BakeTarget {
   context: string;
@@ -40,51 +37,19 @@ export interface BakeFile {
   target: Record<string, BakeTarget>;
 }
 
-/** The Dockerfile's smoke stage: not a tier, built only by the `smoke` group. */
-export interface SmokePlan {
-  target: string;
-  buildArgs: Partial<Record<BuildArgName, string>>;
-  /** The staged requirements dir of the tier that installs SMOKE.requirements. */
-  requirementsContext: string;
-}
-
-/** What a bake file needs beyond the StackPlan, from config (see bakeExtras). */
-export interface BakeExtras {
-  /** Adds the `smoke` target and group. */
-  smoke?: SmokePlan;
-  /** Secrets every tier target gets, as `id=…,src=…`. */
-  secrets?: string[];
-}
-
 export const SMOKE_TARGET = "smoke";
 export const DEFAULT_GROUP = "default";
 
 /**
- * The smoke stage's args from config, through the same tierBuildArgs mapping
- * the tiers use (its args are a subset of tier 0's plus SMOKE_BASE_IMAGE).
+ * The CA bundle as a file secret with the id the Dockerfile mounts (the
+ * program passes its text). A private index URL stays out: it lives in a
+ * Pulumi secret, and an `env=` secret whose variable is unset would give pip an
+ * empty index URL; pass it with `--set '*.secrets+=id=pip-index-url,env=PIP_INDEX_URL'`
+ * when needed.
  */
-export function smokePlan(config: AtlasConfig, plan: StackPlan): SmokePlan {
-  const tier = plan.tiers.find((t) => t.requirements.includes(SMOKE.requirements));
-  if (!tier) throw new Error(`no tier of stack ${plan.stack} installs ${SMOKE.requirements}, which the smoke stage reads`);
-  return {
-    target: SMOKE.stage,
-    buildArgs: tierBuildArgs(SMOKE.buildArgs, config),
-    requirementsContext: tier.requirementsContext,
-  };
+export function bakeSecrets(plan: StackPlan): string[] {
+  return plan.caCertificates ? [`id=${CA_CERTIFICATES_SECRET},src=${plan.caCertificates}`] : [];
 }
-
-/**
- * The config-derived parts of the bake file: the smoke stage, and the CA bundle
- * as a file secret with the id the Dockerfile mounts (the program passes its
- * text). A private index URL stays out: it lives in a Pulumi secret, and an
- * `env=` secret whose variable is unset would give pip an empty index URL; pass
- * it with `--set '*.secrets+=id=pip-index-url,env=PIP_INDEX_URL'` when needed.
- */
-export function bakeExtras(config: AtlasConfig, plan: StackPlan): BakeExtras {
-  const secrets = config.build.caCertificates ? [`id=${CA_CERTIFICATES_SECRET},src=${config.build.caCertificates}`] : [];
-  return { smoke: smokePlan(config, plan), secrets };
-}
-
 
 /** Bake interpolates `${…}` and `%{…}` in JSON strings too; a literal must escape them. */
 export function bakeEscape(s: string): string {
@@ -144,18 +109,15 @@ function smokeTarget(smoke: SmokePlan, plan: StackPlan, secrets: string[]): Bake
 
 /**
  * The bake file of a stack: one target per tier and a `default` group of all
- * tiers (what `pulumi up` builds), plus, with a SmokePlan, a `smoke` target
- * and group that `default` leaves out. bakeExtras(config, plan) gives the extras.
+ * tiers (what `pulumi up` builds), plus a `smoke` target and group that
+ * `default` leaves out.
  */
-export function bakeFile(plan: StackPlan, extras: BakeExtras = {}): BakeFile {
-  const { smoke, secrets = [] } = extras;
+export function bakeFile(plan: StackPlan): BakeFile {
+  const secrets = bakeSecrets(plan);
   const file: BakeFile = {
-    group: { [DEFAULT_GROUP]: { targets: plan.tiers.map((t) => t.tier) } },
+    group: { [DEFAULT_GROUP]: { targets: plan.tiers.map((t) => t.tier) }, [SMOKE_TARGET]: { targets: [SMOKE_TARGET] } },
     target: Object.fromEntries(plan.tiers.map((t) => [t.tier, tierTarget(plan, t, secrets)])),
   };
-  if (smoke) {
-    file.group[SMOKE_TARGET] = { targets: [SMOKE_TARGET] };
-    file.target[SMOKE_TARGET] = smokeTarget(smoke, plan, secrets);
-  }
+  file.target[SMOKE_TARGET] = smokeTarget(plan.smoke, plan, secrets);
   return escapeAll(file);
 }

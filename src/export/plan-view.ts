@@ -7,7 +7,7 @@ import { Finding, Severity } from "../checks/findings";
 import { cacheStrings } from "../build/caches";
 import { StackPlan, TierPlan } from "../core/plan";
 import { tierTag } from "../core/tags";
-import { ReleaseEntry, checkReleases, formatProblem } from "../build/releases";
+import { checkReleases, formatProblem } from "../build/releases";
 
 export interface TierRow {
   tier: string;
@@ -73,8 +73,8 @@ export function gateView(findings: Finding[] | undefined): GateView {
   return { status, findings };
 }
 
-export function planView(plan: StackPlan, opts: { releases?: readonly ReleaseEntry[]; gate?: Finding[] } = {}): PlanView {
-  const { plans, problems } = checkReleases(opts.releases ?? [], plan);
+export function planView(plan: StackPlan, opts: { gate?: Finding[] } = {}): PlanView {
+  const { plans, problems } = checkReleases(plan.releases, plan);
   return {
     stack: plan.stack,
     version: plan.version,

@@ -9,8 +9,8 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { isMap, isSeq, parseDocument } from "yaml";
-import { DEFAULT_RELEASE_SOURCE, NAMESPACE } from "../core/config";
-import { ReleaseEntry, checkReleases, formatProblem } from "../build/releases";
+import { checkReleases, formatProblem } from "../build/releases";
+import { DEFAULT_RELEASE_SOURCE, NAMESPACE, ReleaseEntry } from "../core/config";
 import { loadStack } from "../core/stacks";
 import { TIER_LEVELS, TIER_NAMES } from "../core/tiers";
 
@@ -123,15 +123,14 @@ export function runTag(argv: readonly string[], io: TagIO): number {
     err(`no stack given and no selected pulumi stack: pass --stack <name>\n${TAG_USAGE}`);
     return 2;
   }
-  let loaded;
+  let plan;
   try {
-    loaded = loadStack(io.root, stack);
+    plan = loadStack(io.root, stack);
   } catch (e) {
     err((e as Error).message);
     return 1;
   }
-  const { config, plan } = loaded;
-  const releases = upsertEntry(config.releases, { version: args.version, source: args.source });
+  const releases = upsertEntry(plan.releases, { version: args.version, source: args.source });
   const { plans, problems } = checkReleases(releases, plan);
   if (problems.length) {
     err(`not tagged: Pulumi.${stack}.yaml is unchanged.`);

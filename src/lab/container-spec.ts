@@ -5,6 +5,7 @@
  * what the e2e suite starts cannot drift apart.
  */
 import { ConfigError, LabConfig, NAMESPACE } from "../core/config";
+import { userText } from "../core/plan";
 
 /** The port JupyterLab listens on inside the container (atlas-lab's ATLAS_LAB_PORT default). */
 export const LAB_PORT = 8888;
@@ -210,7 +211,7 @@ export function labContainerSpec<I = string>(name: string, lab: LabConfig, image
       "atlas.stack": stack,
       "atlas.lab": name,
       "atlas.tier": lab.tier,
-      "atlas.user": `${image.username} (${image.uid}:${image.gid})`,
+      "atlas.user": userText(image),
     },
   };
 }

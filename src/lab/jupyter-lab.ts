@@ -6,7 +6,8 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { AtlasConfig, LabConfig } from "../core/config";
+import { LabConfig } from "../core/config";
+import { StackPlan } from "../core/plan";
 import { TierImages } from "../build/images";
 import { LabContainerSpec, LabImage, TOKEN_FILE, labContainerSpec } from "./container-spec";
 import { LabToken } from "./token";
@@ -157,14 +158,13 @@ export interface Labs {
  * enabled lab not even a token is generated. The labs' rules (labsProblems)
  * have run in runChecks before anything is registered.
  */
-export function createLabs(config: AtlasConfig, images: TierImages, stack: string, configuredToken?: pulumi.Input<string>): Labs {
-  const enabled = Object.entries(config.jupyter.labs).filter(([, lab]) => lab.enabled);
+export function createLabs(plan: StackPlan, images: TierImages, configuredToken?: pulumi.Input<string>): Labs {
+  const enabled = Object.entries(plan.labs).filter(([, lab]) => lab.enabled);
   if (!enabled.length) return { labs: {} };
 
   // One token per stack: atlas:jupyterToken (a secret; parseConfig refuses
   // plaintext), else one generated once and kept in state.
   const token = pulumi.secret(configuredToken ?? new LabToken("atlas-jupyter-token").value);
-  const user = { uid: config.build.uid, gid: config.build.gid, username: config.build.username };
   const labs: Record<string, JupyterLab> = {};
   for (const [labName, lab] of enabled) {
     const tier = images.outputs[lab.tier];
@@ -175,11 +175,11 @@ export function createLabs(config: AtlasConfig, images: TierImages, stack: strin
       lab,
       // Without a registry the tier is only loaded into the local daemon, which
       // knows it by tag, not by a registry digest.
-      image: config.push ? tier.ref : tier.tags[0],
-      imageDigest: config.push ? undefined : tier.digest,
-      user,
+      image: plan.push ? tier.ref : tier.tags[0],
+      imageDigest: plan.push ? undefined : tier.digest,
+      user: plan.user,
       token,
-      stack,
+      stack: plan.stack,
     });
   }
   return { labs, jupyterUrl: labs[enabled[0][0]].url };

@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { collectFindings } from "../../src/checks/run-checks";
 import { Finding, Severity } from "../../src/checks/findings";
-import { committed, fullStack, stackFor, tempProject } from "./check-fixtures";
+import { StackPlan } from "../../src/core/plan";
+import { committed, fullPlan, planFor, tempProject } from "./check-fixtures";
 
 const GUIDE_DEFAULT = "pytorch/pytorch:2.10.0-cuda13.0-cudnn9-devel";
 
@@ -36,7 +37,7 @@ rules:
 interface Row {
   name: string;
   files?: Record<string, string | null>;
-  stack?: ReturnType<typeof stackFor>;
+  plan?: StackPlan;
   severity: Severity;
   check: string;
   /** Every pattern must match the one finding of `check` that is not a pass. */
@@ -57,7 +58,7 @@ const rows: Row[] = [
     name: "an unpinned package in a pinned file",
     // ninja: a package no compatibility rule gates, so only the pin check speaks.
     files: { "requirements/requirements-accel.txt": "vllm==0.15.1\nninja>=1.11\n" },
-    stack: fullStack(),
+    plan: fullPlan(),
     severity: "fail",
     check: "requirements.pinned",
     message: [/^requirements\/requirements-accel.txt:2: ninja has ">=1.11"; stack test is pinned: atlas:pinned, default true above tier 0, accepted: ninja==<PEP 440 version>$/],
@@ -65,7 +66,7 @@ const rows: Row[] = [
   {
     name: "a conflicting pin across tiers",
     files: { "requirements/requirements-llm.txt": "transformers==4.57.3\nNumPy==2.2.0\n" },
-    stack: stackFor({ tier: "llm" }),
+    plan: planFor({ tier: "llm" }),
     severity: "fail",
     check: "requirements.conflict",
     message: [/^numpy is pinned to 2\.2\.6 in requirements\/requirements\.txt:3 \(tier base\) but NumPy==2\.2\.0 in requirements\/requirements-llm\.txt:2 \(tier llm\)/],
@@ -88,7 +89,7 @@ const rows: Row[] = [
   {
     name: "an incompatible base image / vLLM pair",
     files: VLLM_ONLY,
-    stack: fullStack(GUIDE_DEFAULT),
+    plan: fullPlan(GUIDE_DEFAULT),
     severity: "fail",
     check: "compat",
     message: [/vllm==0\.15\.1 \(requirements\/requirements-accel.txt:1\)/, /needs torch ==2\.9\.1 with CUDA 12\.8/, /gets torch 2\.10\.0 with CUDA 13\.0 from the base image pytorch\/pytorch:2\.10\.0-cuda13\.0-cudnn9-devel/, /rule: constraints\/compat.yaml rules\[0\] \(vllm 0\.15\.1 \(fixture\)\)$/],
@@ -97,14 +98,14 @@ const rows: Row[] = [
   {
     name: "the same pair with allowIncompatible: a warning",
     files: VLLM_ONLY,
-    stack: fullStack(GUIDE_DEFAULT, { allowIncompatible: true }),
+    plan: fullPlan(GUIDE_DEFAULT, { allowIncompatible: true }),
     severity: "warn",
     check: "compat",
     message: [/vllm==0\.15\.1/, /torch 2\.10\.0 with CUDA 13\.0/, /building anyway because atlas:allowIncompatible is true$/],
   },
   {
     name: "a base image off the pytorch scheme: the gate cannot tell",
-    stack: fullStack("ghcr.io/owner/cuda-python:12.8"),
+    plan: fullPlan("ghcr.io/owner/cuda-python:12.8"),
     severity: "warn",
     check: "compat.base-image",
     message: [/^cannot tell torch\/CUDA of the base image "ghcr.io\/owner\/cuda-python:12.8": it does not follow pytorch\/pytorch:<torch>-cuda<cuda>-cudnn<n>-<flavor>; unchecked: vllm==0\.15\.1/],
@@ -112,7 +113,7 @@ const rows: Row[] = [
   {
     name: "a Dockerfile stage whose ARGs disagree with the model",
     files: { "docker/Dockerfile": committed("docker/Dockerfile").replace("FROM atlas-base AS llm\nARG MAX_JOBS=2\n", "FROM atlas-base AS llm\nARG MAX_JOBS=2\nARG USER_UID=1000\n") },
-    stack: stackFor({ tier: "llm" }),
+    plan: planFor({ tier: "llm" }),
     severity: "fail",
     check: "dockerfile",
     message: [/^docker\/Dockerfile: stage llm \(line \d+\) declares ARG USER_UID \(line \d+\), which tier llm \(tiers.ts TIERS\) does not pass \(it passes: MAX_JOBS\)/],
@@ -121,8 +122,7 @@ const rows: Row[] = [
 
 describe("bad inputs: every failure message", () => {
   it.each(rows)("$name", (row) => {
-    const { config, plan } = row.stack ?? stackFor({});
-    const findings = collectFindings(tempProject(row.files), config, plan);
+    const findings = collectFindings(tempProject(row.files), row.plan ?? planFor({}));
     const hits = findings.filter((f: Finding) => f.check === row.check && f.severity !== "pass");
     expect(hits, JSON.stringify(findings, null, 2)).toHaveLength(1);
     expect(hits[0].severity).toBe(row.severity);

@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { bakeExtras, bakeFile } from "../../src/export/bake";
+import { bakeFile } from "../../src/export/bake";
 import { parseConfig } from "../../src/core/config";
 import { planStack } from "../../src/core/plan";
 import { buildInputsRevision, readVersion, sourceUrl } from "../../src/core/project";
@@ -50,9 +50,8 @@ describe.skipIf(!buildx && !inCI)("buildx bake --print resolves each committed s
   const env = { ...process.env, BUILDX_CONFIG: scratch(join(tmpdir(), "atlas-buildx-")) };
 
   it.each(committedStacks(ROOT))("%s", async (stack) => {
-    const { config, plan } = loadStack(ROOT, stack);
     const file = join(scratch(join(tmpdir(), "atlas-bake-")), "docker-bake.json");
-    writeFileSync(file, JSON.stringify(bakeFile(plan, bakeExtras(config, plan)), null, 2));
+    writeFileSync(file, JSON.stringify(bakeFile(loadStack(ROOT, stack)), null, 2));
     const printed = bakePrint(buildx!, file, ROOT, ["default", "smoke"], env);
 
     const run = await runProgram({ stack });
@@ -77,7 +76,7 @@ describe.skipIf(!buildx && !inCI)("buildx bake --print resolves each committed s
     const config = parseConfig(raw, new Set());
     const plan = planStack(config, { stack: "llm", version: readVersion(ROOT), revision: buildInputsRevision(ROOT), source: sourceUrl(ROOT) });
     const file = join(scratch(join(tmpdir(), "atlas-bake-")), "docker-bake.json");
-    writeFileSync(file, JSON.stringify(bakeFile(plan, bakeExtras(config, plan))));
+    writeFileSync(file, JSON.stringify(bakeFile(plan)));
     const printed = bakePrint(buildx!, file, ROOT, ["default"], env);
     const run = await runProgram({ stack: "llm", config: overrides });
     for (const image of run.byType(IMAGE)) {

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { bakeEscape, bakeExtras, bakeFile } from "../../src/export/bake";
+import { bakeEscape, bakeFile } from "../../src/export/bake";
 import { cacheString } from "../../src/build/caches";
 import { parseConfig } from "../../src/core/config";
 import { planStack } from "../../src/core/plan";
@@ -24,9 +24,7 @@ const STACKS = committedStacks(ROOT);
 function localWith(stack: string, overrides: Record<string, unknown>) {
   const raw = readStackFile(ROOT, stack);
   for (const [k, v] of Object.entries(overrides)) raw[k] = typeof v === "string" ? v : JSON.stringify(v);
-  const config = parseConfig(raw, new Set());
-  const plan = planStack(config, { stack, version: readVersion(ROOT), revision: buildInputsRevision(ROOT), source: sourceUrl(ROOT) });
-  return { config, plan };
+  return planStack(parseConfig(raw, new Set()), { stack, version: readVersion(ROOT), revision: buildInputsRevision(ROOT), source: sourceUrl(ROOT) });
 }
 
 describe("bake file structure, for each committed stack", () => {
@@ -35,8 +33,8 @@ describe("bake file structure, for each committed stack", () => {
   });
 
   it.each(STACKS)("%s: one target per tier, a default group of the tiers, and smoke outside it", (stack) => {
-    const { config, plan } = loadStack(ROOT, stack);
-    const file = bakeFile(plan, bakeExtras(config, plan));
+    const plan = loadStack(ROOT, stack);
+    const file = bakeFile(plan);
     const tiers = plan.tiers.map((t) => t.tier);
     expect(file.group.default).toEqual({ targets: tiers });
     expect(file.group.smoke).toEqual({ targets: ["smoke"] });
@@ -47,8 +45,8 @@ describe("bake file structure, for each committed stack", () => {
   });
 
   it.each(STACKS)("%s: every tier target carries exactly the plan's target, args, tags, labels and cache", (stack) => {
-    const { config, plan } = loadStack(ROOT, stack);
-    const file = bakeFile(plan, bakeExtras(config, plan));
+    const plan = loadStack(ROOT, stack);
+    const file = bakeFile(plan);
     for (const tier of plan.tiers) {
       const t = file.target[tier.tier];
       expect(t.context).toBe("docker");
@@ -66,7 +64,7 @@ describe("bake file structure, for each committed stack", () => {
   });
 
   it.each(STACKS)("%s: contexts chain the tiers inside one bake (target:<parent>) and use the staged requirements", (stack) => {
-    const { plan } = loadStack(ROOT, stack);
+    const plan = loadStack(ROOT, stack);
     const file = bakeFile(plan);
     for (const tier of plan.tiers) {
       const expected: Record<string, string> = { requirements: `.atlas/contexts/${stack}/${tier.tier}` };
@@ -76,7 +74,7 @@ describe("bake file structure, for each committed stack", () => {
   });
 
   it("llm, written out: registry cache strings, the chain and the tags", () => {
-    const { plan } = loadStack(ROOT, "llm");
+    const plan = loadStack(ROOT, "llm");
     const llm = bakeFile(plan).target.llm;
     expect(llm.contexts).toEqual({ requirements: ".atlas/contexts/llm/llm", "atlas-base": "target:base" });
     expect(llm.tags).toEqual(["ghcr.io/chenzhuyu2004/atlas:v0.6-llm"]);
@@ -86,8 +84,7 @@ describe("bake file structure, for each committed stack", () => {
   });
 
   it("smoke builds the Dockerfile's smoke stage with its own args, tier 0's requirements, and no output", () => {
-    const { config, plan } = loadStack(ROOT, "full");
-    const smoke = bakeFile(plan, bakeExtras(config, plan)).target.smoke;
+    const smoke = bakeFile(loadStack(ROOT, "full")).target.smoke;
     expect(smoke.target).toBe(SMOKE.stage);
     expect(Object.keys(smoke.args).sort()).toEqual([...SMOKE.buildArgs].sort());
     expect(smoke.args).toEqual({ SMOKE_BASE_IMAGE: "python:3.10-slim", USERNAME: "atlas", USER_UID: "1000", USER_GID: "1000" });
@@ -97,7 +94,7 @@ describe("bake file structure, for each committed stack", () => {
   });
 
   it("a stack that does not push loads into the daemon, like the program's load: true", () => {
-    const { plan } = localWith("dev", { "atlas:push": false, "atlas:cache": { type: "off" } });
+    const plan = localWith("dev", { "atlas:push": false, "atlas:cache": { type: "off" } });
     expect(bakeFile(plan).target.base.output).toEqual(["type=docker"]);
   });
 
@@ -120,8 +117,7 @@ describe("bake builds what pulumi up builds (program inputs vs bake, field by fi
 
   it.each(variants)("$name", async ({ stack, config }) => {
     const run = await runProgram({ stack, config });
-    const { config: c, plan } = localWith(stack, config);
-    const file = bakeFile(plan, bakeExtras(c, plan));
+    const file = bakeFile(localWith(stack, config));
     const images = run.byType(IMAGE);
     expect(images.map((i) => i.name.replace(/^atlas-/, ""))).toEqual(file.group.default.targets);
     for (const image of images) {
@@ -135,8 +131,7 @@ describe("bake builds what pulumi up builds (program inputs vs bake, field by fi
     writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
     const overrides = { "atlas:build": { caCertificates: pem } };
     const run = await runProgram({ stack: "llm", config: overrides });
-    const { config, plan } = localWith("llm", overrides);
-    const file = bakeFile(plan, bakeExtras(config, plan));
+    const file = bakeFile(localWith("llm", overrides));
     for (const image of run.byType(IMAGE)) {
       const tier = image.name.replace(/^atlas-/, "");
       expect(file.target[tier].secret).toEqual([`id=ca-certificates,src=${pem}`]);

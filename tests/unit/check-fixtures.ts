@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll } from "vitest";
-import { AtlasConfig, parseConfig } from "../../src/core/config";
+import { parseConfig } from "../../src/core/config";
 import { StackPlan, planStack } from "../../src/core/plan";
 import { ROOT } from "./harness";
 
@@ -42,16 +42,15 @@ export function committed(path: string): string {
   return readFileSync(join(ROOT, path), "utf8");
 }
 
-/** Config and plan from `atlas:` keys without the prefix (values as in a stack file). */
-export function stackFor(keys: Record<string, unknown>, stack = "test"): { config: AtlasConfig; plan: StackPlan } {
+/** The plan of `atlas:` keys without the prefix (values as in a stack file), pushed to ghcr.io unless they say otherwise. */
+export function planFor(keys: Record<string, unknown>, stack = "test"): StackPlan {
   const raw = Object.fromEntries(
     Object.entries({ registry: { server: "ghcr.io", repository: "owner/atlas" }, ...keys }).map(([k, v]) => [`atlas:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
   );
-  const config = parseConfig(raw, new Set());
-  return { config, plan: planStack(config, { stack, version: "0.6", revision: "test", source: "test" }) };
+  return planStack(parseConfig(raw, new Set()), { stack, version: "0.6", revision: "test", source: "test" });
 }
 
 /** The full stack as committed, but with another base image. */
-export function fullStack(baseImage = "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-devel", extra: Record<string, unknown> = {}) {
-  return stackFor({ tier: "full", materials: true, pinned: true, build: { baseImage }, ...extra });
+export function fullPlan(baseImage = "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-devel", extra: Record<string, unknown> = {}): StackPlan {
+  return planFor({ tier: "full", materials: true, pinned: true, build: { baseImage }, ...extra });
 }

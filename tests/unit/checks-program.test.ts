@@ -49,8 +49,7 @@ describe("committed stacks", () => {
   });
 
   it.each(["dev", "llm", "full"])("%s passes every in-program check", (stack) => {
-    const { config, plan } = loadStack(ROOT, stack);
-    const findings = collectFindings(ROOT, config, plan);
+    const findings = collectFindings(ROOT, loadStack(ROOT, stack));
     // Memory is the host's, not the stack's: it may warn on a small machine.
     expect(findings.filter((f) => f.severity !== "pass" && f.check !== "precheck.memory")).toEqual([]);
     expect([...new Set(findings.map((f) => f.check))]).toEqual(

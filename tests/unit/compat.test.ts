@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compatFindings, loadCompatData, parseCompatData, readBaseImage, resolverEnvironment, torchPin } from "../../src/checks/compat";
 import { PackageReq, diskSource, parseRequirements, tierPackages } from "../../src/core/requirements-files";
 import { TierName } from "../../src/core/tiers";
-import { committed, fullStack } from "./check-fixtures";
+import { committed, fullPlan } from "./check-fixtures";
 import { ROOT } from "./harness";
 
 const data = loadCompatData(ROOT);
@@ -39,8 +39,8 @@ describe("torch pins (the gate and the resolver read them the same way)", () => 
 
 describe("the compatibility gate", () => {
   it("passes the committed full stack and names what fits", () => {
-    const { config, plan } = fullStack();
-    const findings = compatFindings(data, config.build.baseImage, tierPackages(diskSource(ROOT), plan), false);
+    const plan = fullPlan();
+    const findings = compatFindings(data, plan.baseImage, tierPackages(diskSource(ROOT), plan), false);
     expect(findings).toEqual([
       {
         severity: "pass",

@@ -10,8 +10,8 @@ const REGENERATE = "npx ts-node --transpile-only bin/plan.ts --mermaid";
 
 describe("plan view", () => {
   it("llm: tier, tag, base, args, cache and size per tier, read off the plan", () => {
-    const { config, plan } = loadStack(ROOT, "llm");
-    const v = planView(plan, { releases: config.releases });
+    const plan = loadStack(ROOT, "llm");
+    const v = planView(plan);
     expect(v.tiers.map((t) => [t.tier, t.tag, t.base])).toEqual([
       ["base", "ghcr.io/chenzhuyu2004/atlas:v0.6-base", "pytorch/pytorch:2.10.0-cuda13.0-cudnn9-devel"],
       ["llm", "ghcr.io/chenzhuyu2004/atlas:v0.6-llm", "base by digest (FROM atlas-base)"],
@@ -31,14 +31,14 @@ describe("plan view", () => {
     expect(gateView([]).status).toBe("pass");
     expect(gateView([{ severity: "pass", check: "c", message: "m" }, { severity: "warn", check: "c", message: "m" }]).status).toBe("warn");
     expect(gateView([{ severity: "warn", check: "c", message: "m" }, { severity: "fail", check: "compat.vllm", message: "vllm needs torch 2.9.1", fix: "set baseImage" }]).status).toBe("fail");
-    const text = formatPlanView(planView(loadStack(ROOT, "dev").plan, { gate: [{ severity: "fail", check: "compat.vllm", message: "vllm needs torch 2.9.1", fix: "set baseImage" }] }));
+    const text = formatPlanView(planView(loadStack(ROOT, "dev"), { gate: [{ severity: "fail", check: "compat.vllm", message: "vllm needs torch 2.9.1", fix: "set baseImage" }] }));
     expect(text).toContain("compatibility gate: FAIL");
     expect(text).toContain("FAIL  compat.vllm: vllm needs torch 2.9.1 (fix: set baseImage)");
   });
 
   it("shows valid releases and names invalid ones", () => {
-    const { plan } = loadStack(ROOT, "llm");
-    const text = formatPlanView(planView(plan, { releases: [{ version: "1.0.0", source: "llm" }, { version: "x y", source: "base" }] }));
+    const plan = { ...loadStack(ROOT, "llm"), releases: [{ version: "1.0.0", source: "llm" }, { version: "x y", source: "base" }] };
+    const text = formatPlanView(planView(plan));
     expect(text).toContain("ghcr.io/chenzhuyu2004/atlas:1.0.0 -> llm");
     expect(text).toContain('INVALID atlas:releases[1].version: "x y" is neither a semver nor a PEP 440 version');
   });
@@ -49,9 +49,8 @@ describe("plan view", () => {
 
   it("npm run plan -- llm --json prints the same view as JSON", () => {
     const out = execFileSync(process.execPath, [join(ROOT, "node_modules/ts-node/dist/bin.js"), "--transpile-only", join(ROOT, "bin/plan.ts"), "llm", "--json"], { cwd: ROOT, encoding: "utf8" });
-    const { config, plan } = loadStack(ROOT, "llm");
     const printed = JSON.parse(out);
-    const expected = JSON.parse(JSON.stringify(planView(plan, { releases: config.releases })));
+    const expected = JSON.parse(JSON.stringify(planView(loadStack(ROOT, "llm"))));
     expect({ ...printed, gate: undefined }).toEqual({ ...expected, gate: undefined });
     // The command evaluates the compatibility gate (src/checks/compat.ts); llm has nothing it objects to.
     expect(printed.gate.status).toBe("pass");
@@ -59,7 +58,7 @@ describe("plan view", () => {
 });
 
 describe("tier chain as Mermaid", () => {
-  const plans = committedStacks(ROOT).map((s) => loadStack(ROOT, s).plan);
+  const plans = committedStacks(ROOT).map((s) => loadStack(ROOT, s));
 
   it("has one subgraph per committed stack, and one edge per tier, by digest above tier 0", () => {
     const graph = mermaidGraph(plans);

@@ -29,7 +29,7 @@ import {
   registryUrls,
   requiredDiskGB,
 } from "../../src/checks/precheck";
-import { fullStack, stackFor } from "./check-fixtures";
+import { fullPlan, planFor } from "./check-fixtures";
 import { useScratchDirs } from "./harness";
 
 const scratch = useScratchDirs();
@@ -54,12 +54,12 @@ describe("Docker daemon", () => {
   });
 
   it("is needed by labs and by docker-container builders, not by a remote builder", () => {
-    const dev = stackFor({ jupyter: { labs: { main: { gpus: "all" } } } }).config;
+    const dev = planFor({ jupyter: { labs: { main: { gpus: "all" } } } });
     expect(daemonNeededFor(dev, undefined)).toBe("JupyterLab lab main");
-    const remoteOnly = stackFor({ build: { builder: "atlas" } }).config;
+    const remoteOnly = planFor({ build: { builder: "atlas" } });
     expect(daemonNeededFor(remoteOnly, "remote")).toBeUndefined();
     expect(daemonNeededFor(remoteOnly, "docker-container")).toBe("builder atlas (docker-container driver)");
-    expect(daemonNeededFor(stackFor({}).config, undefined)).toMatch(/builder the provider creates/);
+    expect(daemonNeededFor(planFor({}), undefined)).toMatch(/builder the provider creates/);
   });
 
   it("probeDocker reads the client's JSON, even when the daemon does not answer", async () => {
@@ -123,12 +123,12 @@ describe("BuildKit builder", () => {
 
 describe("disk and memory", () => {
   it("needs the top tier's size (materials +1 GB), and wants 1.5x", () => {
-    const { plan } = fullStack();
+    const plan = fullPlan();
     expect(requiredDiskGB(plan)).toBe(38);
     expect(evaluateDisk({ path: "/var/lib/docker", freeGB: 30 }, plan)).toMatchObject({ severity: "fail", message: "30.0 GB free at /var/lib/docker, but the full image is ~38 GB (tiers.ts sizeGB, materials +1 GB)" });
     expect(evaluateDisk({ path: "/var/lib/docker", freeGB: 50 }, plan)).toMatchObject({ severity: "warn", message: expect.stringMatching(/a build wants 1.5x that \(57.0 GB\)$/) });
     expect(evaluateDisk({ path: "/var/lib/docker", freeGB: 80 }, plan).severity).toBe("pass");
-    expect(requiredDiskGB(stackFor({}).plan)).toBe(22);
+    expect(requiredDiskGB(planFor({}))).toBe(22);
   });
 
   it(`gives each job ${GB_PER_JOB} GB and suggests the MAX_JOBS that fits`, () => {
@@ -139,14 +139,14 @@ describe("disk and memory", () => {
   });
 
   it("only the memory check is light enough for the program", () => {
-    expect(lightFindings(stackFor({ build: { maxJobs: 3 } }).config, { totalGB: 16, availableGB: 16 })).toEqual([
+    expect(lightFindings(planFor({ build: { maxJobs: 3 } }), { totalGB: 16, availableGB: 16 })).toEqual([
       expect.objectContaining({ severity: "warn", check: "precheck.memory", fix: "set atlas:build.maxJobs 2 (MAX_JOBS=2)" }),
     ]);
   });
 });
 
 describe("GPU runtime", () => {
-  const labs = gpuLabs(stackFor({ jupyter: { labs: { main: { gpus: "all" }, cpu: { gpus: "none", port: 8889 }, off: { enabled: false, port: 8890 } } } }).config);
+  const labs = gpuLabs(planFor({ jupyter: { labs: { main: { gpus: "all" }, cpu: { gpus: "none", port: 8889 }, off: { enabled: false, port: 8890 } } } }));
 
   it("only enabled labs that ask for GPUs count", () => {
     expect(labs).toEqual(["main"]);

@@ -4,7 +4,8 @@ import { parseConfig } from "../../src/core/config";
 import { StackPlan, planStack } from "../../src/core/plan";
 import { cacheTag, isCacheTag, parseTierTag, tierTag } from "../../src/core/tags";
 import { TIER_NAMES } from "../../src/core/tiers";
-import { ReleaseEntry, ReleaseError, ReleaseTags, checkReleases, planReleases, releaseFindings, releaseOptions } from "../../src/build/releases";
+import { ReleaseError, ReleaseTags, checkReleases, planReleases, releaseFindings, releaseOptions } from "../../src/build/releases";
+import { ReleaseEntry } from "../../src/core/config";
 import { loadStack } from "../../src/core/stacks";
 import { readStackFile } from "../../src/core/stack-file";
 import { ROOT, fakeDigest, runProgram, secretValue } from "./harness";
@@ -122,7 +123,7 @@ describe("release tags: one docker-build Index per atlas:releases entry", () => 
       const seen: pulumi.ResourceOptions[] = [];
       new ReleaseTags(
         `t-${retain}`,
-        { plan, releases: [{ version: "1.0.0", source: "llm" }], tiers: { base: { ref: "x@sha256:1" }, llm: { ref: "y@sha256:2" } } },
+        { plan: { ...plan, releases: [{ version: "1.0.0", source: "llm" }] }, tiers: { base: { ref: "x@sha256:1" }, llm: { ref: "y@sha256:2" } } },
         { transformations: [(args) => void (args.type === INDEX && seen.push(args.opts))] },
       );
       expect(seen.map((o) => o.retainOnDelete)).toEqual([retain]);
@@ -145,9 +146,9 @@ describe("release validation", () => {
     }
   });
 
-  const llm = loadStack(ROOT, "llm").plan;
-  const dev = loadStack(ROOT, "dev").plan;
-  const full = loadStack(ROOT, "full").plan;
+  const llm = loadStack(ROOT, "llm");
+  const dev = loadStack(ROOT, "dev");
+  const full = loadStack(ROOT, "full");
 
   const bad: { name: string; plan: StackPlan; releases: ReleaseEntry[]; key: string; message: RegExp }[] = [
     { name: "not a version", plan: llm, releases: [{ version: "latest", source: "base" }], key: "atlas:releases[0].version", message: /"latest" is neither a semver nor a PEP 440 version/ },
@@ -239,12 +240,13 @@ describe("release validation", () => {
   it("registers nothing, not even the component, when one entry of several is bad", async () => {
     const registered: string[] = [];
     await pulumi.runtime.setMocks({ newResource: (a) => (registered.push(`${a.type}/${a.name}`), { id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs }, "atlas", "dev", false);
-    const args = { plan: dev, releases: [{ version: "1.0.0", source: "base" }, { version: "2.0.0", source: "full" }], tiers: { base: { ref: "x@sha256:1" } } };
+    const releases = [{ version: "1.0.0", source: "base" }, { version: "2.0.0", source: "full" }];
+    const args = { plan: { ...dev, releases }, tiers: { base: { ref: "x@sha256:1" } } };
     expect(() => new ReleaseTags("bad", args)).toThrow(/atlas:releases\[1\]\.source: "full" is tier full, which this stack does not build/);
     await new Promise((r) => setTimeout(r, 50));
     expect(registered).toEqual([]);
     // The same args with the bad entry dropped do register the component and its Index.
-    new ReleaseTags("good", { ...args, releases: args.releases.slice(0, 1) });
+    new ReleaseTags("good", { ...args, plan: { ...dev, releases: releases.slice(0, 1) } });
     await new Promise((r) => setTimeout(r, 50));
     expect(registered).toEqual(["atlas:releases:ReleaseTags/good", "docker-build:index:Index/good-release-1.0.0"]);
   });

@@ -11,7 +11,7 @@ import {
   stackFindings,
 } from "../../src/core/requirements-files";
 import { DEV_REQUIREMENTS, MATERIALS } from "../../src/core/tiers";
-import { fullStack, stackFor, tempProject } from "./check-fixtures";
+import { fullPlan, planFor, tempProject } from "./check-fixtures";
 import { ROOT } from "./harness";
 
 /** A tier-0 file of the tests' own (numpy on line 3, as committed), so the conflict tests do not follow the committed pins. */
@@ -94,7 +94,7 @@ describe("includes", () => {
 
 describe("requirements checks", () => {
   it("the committed files pass for every committed stack shape", () => {
-    for (const { plan } of [stackFor({}), stackFor({ tier: "llm" }), fullStack()]) {
+    for (const plan of [planFor({}), planFor({ tier: "llm" }), fullPlan()]) {
       const findings = requirementsFindings(diskSource(ROOT), plan);
       expect(findings.filter((f) => f.severity !== "pass")).toEqual([]);
       expect(new Set(findings.map((f) => f.check))).toEqual(
@@ -112,42 +112,42 @@ describe("requirements checks", () => {
 
   it("an unpinned tier-0 file passes a tier-0 stack (pinned defaults false) and fails when pinned", () => {
     const root = tempProject({ "requirements/requirements.txt": "numpy\n" });
-    expect(fails(stackFindings(diskSource(root), stackFor({}).plan), "requirements.pinned")).toEqual([]);
-    expect(fails(stackFindings(diskSource(root), stackFor({ pinned: true }).plan), "requirements.pinned")).toEqual([
+    expect(fails(stackFindings(diskSource(root), planFor({})), "requirements.pinned")).toEqual([]);
+    expect(fails(stackFindings(diskSource(root), planFor({ pinned: true })), "requirements.pinned")).toEqual([
       expect.stringMatching(/^requirements\/requirements.txt:1: numpy has no version; stack test is pinned/),
     ]);
   });
 
   it("files included with -r are held to the pins too", () => {
     const root = tempProject({ "requirements/requirements-llm.txt": "transformers==4.57.3\n-r extra.txt\n", "requirements/extra.txt": "einops>=0.8\n" });
-    expect(fails(stackFindings(diskSource(root), stackFor({ tier: "llm" }).plan), "requirements.pinned")).toEqual([expect.stringMatching(/^requirements\/extra.txt:1: einops has ">=0.8"/)]);
+    expect(fails(stackFindings(diskSource(root), planFor({ tier: "llm" })), "requirements.pinned")).toEqual([expect.stringMatching(/^requirements\/extra.txt:1: einops has ">=0.8"/)]);
   });
 
   it("the same version spelled differently is no conflict; a range that excludes a lower pin is", () => {
     const same = tempProject({ ...TIER0, "requirements/requirements-llm.txt": "NumPy==2.2.6.0\n" });
-    expect(fails(stackFindings(diskSource(same), stackFor({ tier: "llm" }).plan), "requirements.conflict")).toEqual([]);
+    expect(fails(stackFindings(diskSource(same), planFor({ tier: "llm" })), "requirements.conflict")).toEqual([]);
     const range = tempProject({ ...TIER0, "requirements/requirements-llm.txt": "numpy<2\n" });
-    expect(fails(stackFindings(diskSource(range), stackFor({ tier: "llm", pinned: false }).plan), "requirements.conflict")).toEqual([
+    expect(fails(stackFindings(diskSource(range), planFor({ tier: "llm", pinned: false })), "requirements.conflict")).toEqual([
       "numpy is pinned to 2.2.6 in requirements/requirements.txt:3 (tier base) but numpy<2 in requirements/requirements-llm.txt:1 (tier llm); tiers stack on each other, so both must hold at once",
     ]);
   });
 
   it("materials and tier-0 pins conflict within tier 0; tiers a stack does not build are not compared", () => {
     const root = tempProject({ ...TIER0, [MATERIALS.requirements]: "numpy==1.26.4\n", "requirements/requirements-accel.txt": "numpy==2.0.0\n" });
-    expect(fails(stackFindings(diskSource(root), stackFor({ materials: true }).plan), "requirements.conflict")).toEqual([
+    expect(fails(stackFindings(diskSource(root), planFor({ materials: true })), "requirements.conflict")).toEqual([
       expect.stringMatching(/^numpy is pinned to 2.2.6 in requirements\/requirements.txt:3 \(tier base\) but numpy==1.26.4 in requirements\/requirements-materials.txt:1 \(tier base\)/),
     ]);
-    expect(fails(stackFindings(diskSource(root), stackFor({}).plan), "requirements.conflict")).toEqual([]);
+    expect(fails(stackFindings(diskSource(root), planFor({})), "requirements.conflict")).toEqual([]);
   });
 
   it("pins under environment markers are left to the resolver", () => {
     const root = tempProject({ "requirements/requirements-llm.txt": 'numpy==1.26.4 ; python_version < "3.10"\n' });
-    expect(fails(stackFindings(diskSource(root), stackFor({ tier: "llm" }).plan), "requirements.conflict")).toEqual([]);
+    expect(fails(stackFindings(diskSource(root), planFor({ tier: "llm" })), "requirements.conflict")).toEqual([]);
   });
 
   it("a file a tier installs must exist", () => {
     const root = tempProject({ "requirements/requirements-llm.txt": null });
-    expect(fails(stackFindings(diskSource(root), stackFor({ tier: "llm" }).plan), "requirements.parse")).toEqual([
+    expect(fails(stackFindings(diskSource(root), planFor({ tier: "llm" })), "requirements.parse")).toEqual([
       "requirements/requirements-llm.txt does not exist, and tier llm installs it (src/core/tiers.ts)",
     ]);
   });
@@ -158,14 +158,14 @@ describe("requirements checks", () => {
       "requirements/shared.txt": "-r loose.txt\n",
       "requirements/loose.txt": "einops\n",
     });
-    expect(fails(stackFindings(diskSource(root), stackFor({ tier: "llm" }).plan), "requirements.pinned")).toEqual([expect.stringMatching(/^requirements\/loose.txt:1: einops has no version/)]);
+    expect(fails(stackFindings(diskSource(root), planFor({ tier: "llm" })), "requirements.pinned")).toEqual([expect.stringMatching(/^requirements\/loose.txt:1: einops has no version/)]);
   });
 
   it("the dev file is parsed but installed in no image", () => {
     const broken = tempProject({ [DEV_REQUIREMENTS]: "pytest=8\n" });
     expect(fails(fileFindings(diskSource(broken)), "requirements.parse")).toEqual([expect.stringMatching(/^requirements\/requirements-dev.txt: line 1, col \d+: /)]);
     const installed = tempProject({ "requirements/requirements-llm.txt": "transformers==4.57.3\n-r requirements-dev.txt\n" });
-    expect(fails(stackFindings(diskSource(installed), stackFor({ tier: "llm" }).plan), "requirements.dev")).toEqual([
+    expect(fails(stackFindings(diskSource(installed), planFor({ tier: "llm" })), "requirements.dev")).toEqual([
       "requirements/requirements-dev.txt (dev and test tools) would be installed in the llm image: requirements/requirements-llm.txt:2 includes it",
     ]);
   });
