@@ -11,8 +11,8 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { Finding, Severity } from "./findings";
 import { parseImageRef } from "../core/image-ref";
-import { PackageReq, exactPin, normalizeName, reqText, where } from "../core/requirements-files";
-import { TIERS, TierName } from "../core/tiers";
+import { PackageReq, TierPackages, exactPin, normalizeName, reqText, where } from "../core/requirements-files";
+import { TIERS } from "../core/tiers";
 
 export const COMPAT_FILE = "constraints/compat.yaml";
 
@@ -119,11 +119,6 @@ export interface TorchSource {
   from: string;
   /** True when the base image provides it (no requirements pin replaced it). */
   fromBaseImage: boolean;
-}
-
-export interface TierPackages {
-  tier: TierName;
-  packages: PackageReq[];
 }
 
 function torchFromPin(pin: PackageReq, version: string, data: CompatData): TorchSource {

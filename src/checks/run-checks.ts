@@ -10,7 +10,8 @@ import { StackPlan } from "../core/plan";
 import { lightFindings } from "./precheck";
 import { labsProblems } from "../lab/container-spec";
 import { releaseFindings } from "../build/releases";
-import { diskSource, requirementsFindings, tierPackages } from "../core/requirements-files";
+import { diskSource, tierPackages } from "../core/requirements-files";
+import { requirementsFindings } from "./requirements";
 
 /**
  * The project-file checks (`npm run check` runs the same): requirements,

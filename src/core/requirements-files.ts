@@ -1,16 +1,15 @@
 /**
- * Requirements checks: every requirements/*.txt parses, the files that must be
- * pinned are, no package is pinned to two versions across tiers that stack on
- * each other, -r/-c includes stay inside requirements/, and the dev file is
- * installed in no image. Pure over a RequirementsSource, so tests feed temp dirs.
+ * What requirements files say, as pip reads them: packages with their
+ * specifiers, and -r/-c includes resolved inside requirements/. Parsed once per
+ * RequirementsSource, whichever reader asks: the requirements checks, the
+ * compatibility gate, the resolver and the build context staging.
  */
-import { satisfies, valid as validVersion, validRange, eq as versionEq } from "@renovatebot/pep440";
+import { valid as validVersion, validRange } from "@renovatebot/pep440";
 import { readFileSync, readdirSync } from "node:fs";
 import { isAbsolute, join, posix, relative } from "node:path";
 import { RequirementWithLocation, RequirementsSyntaxError, parsePipRequirementsFile, parsePipRequirementsLine } from "pip-requirements-js";
-import { Finding } from "../checks/findings";
 import { StackPlan } from "./plan";
-import { DEV_REQUIREMENTS, MATERIALS, TierName } from "./tiers";
+import { TierName } from "./tiers";
 
 export const REQUIREMENTS_DIR = "requirements";
 
@@ -198,10 +197,13 @@ export function resolveInclude(inc: Include, exists: (file: string) => boolean):
   return { ok: true, path: target };
 }
 
-const parsers = new WeakMap<RequirementsSource, (file: string) => ParsedFile | undefined>();
+/** A file's parse, or undefined when the source has no such file. */
+export type Parse = (file: string) => ParsedFile | undefined;
+
+const parsers = new WeakMap<RequirementsSource, Parse>();
 
 /** Parses each file of a source once, whichever checks read it. */
-function parser(source: RequirementsSource): (file: string) => ParsedFile | undefined {
+export function parser(source: RequirementsSource): Parse {
   let parse = parsers.get(source);
   if (!parse) {
     const cache = new Map<string, ParsedFile | undefined>();
@@ -217,7 +219,7 @@ function parser(source: RequirementsSource): (file: string) => ParsedFile | unde
   return parse;
 }
 
-interface Closure {
+export interface Closure {
   /** The files themselves and what they include, in pip's reading order. */
   files: string[];
   /** Only the files pip installs from (`-c` constraint files are left out). */
@@ -228,7 +230,8 @@ interface Closure {
   via: Map<string, Include>;
 }
 
-function closureOf(parse: (file: string) => ParsedFile | undefined, roots: readonly string[]): Closure {
+/** What `roots` pull in through -r/-c, in pip's reading order. */
+export function closureOf(parse: Parse, roots: readonly string[]): Closure {
   const files: string[] = [];
   const installed = new Set<string>();
   const broken: Closure["broken"] = [];
@@ -262,153 +265,19 @@ export function includedFiles(root: string, file: string): string[] {
   return closureOf(parser(diskSource(root)), [rel]).files.filter((f) => f !== rel);
 }
 
+export interface TierPackages {
+  tier: TierName;
+  packages: PackageReq[];
+}
+
 /** Packages each tier installs, from its files and their -r includes, lowest tier first. */
-export function tierPackages(source: RequirementsSource, plan: StackPlan): { tier: TierName; packages: PackageReq[] }[] {
+export function tierPackages(source: RequirementsSource, plan: StackPlan): TierPackages[] {
   return packagesByTier(parser(source), plan);
 }
 
-function packagesByTier(parse: (file: string) => ParsedFile | undefined, plan: StackPlan): { tier: TierName; packages: PackageReq[] }[] {
+export function packagesByTier(parse: Parse, plan: StackPlan): TierPackages[] {
   return plan.tiers.map((t) => ({
     tier: t.tier,
     packages: closureOf(parse, t.requirements).installed.flatMap((f) => parse(f)?.packages ?? []),
   }));
-}
-
-const FIX_PARSE = "fix the line to pip's requirements syntax (name[extras]==version, -r file, -c file); pip would stop at it";
-
-/** Checks that need no stack: every file parses, includes resolve, the materials file is pinned. */
-export function fileFindings(source: RequirementsSource): Finding[] {
-  const parse = parser(source);
-  const listed = source.list();
-  const { files, broken } = closureOf(parse, listed);
-  const findings: Finding[] = [];
-  for (const file of files) {
-    const parsed = parse(file);
-    for (const problem of parsed?.problems ?? []) {
-      findings.push({ severity: "fail", check: "requirements.parse", message: `${file}: ${problem}`, fix: FIX_PARSE });
-    }
-  }
-  if (!findings.length) {
-    const count = files.reduce((n, f) => n + (parse(f)?.packages.length ?? 0), 0);
-    findings.push({ severity: "pass", check: "requirements.parse", message: `${files.length} files parse (${count} packages): ${files.join(", ")}` });
-  }
-  for (const b of broken) {
-    findings.push({
-      severity: "fail",
-      check: "requirements.include",
-      message: `${where(b.include)}: ${b.problem}`,
-      fix: `point the include at a file in ${REQUIREMENTS_DIR}/, relative to ${b.include.file}, or remove the line`,
-    });
-  }
-  if (!broken.length) findings.push({ severity: "pass", check: "requirements.include", message: `every -r/-c include resolves inside ${REQUIREMENTS_DIR}/` });
-  if (parse(MATERIALS.requirements) === undefined) {
-    findings.push({ severity: "fail", check: "requirements.pinned", message: `${MATERIALS.requirements} (tiers.ts MATERIALS.requirements) does not exist`, fix: `restore ${MATERIALS.requirements}` });
-  } else {
-    findings.push(...pinnedFindings(parse, [MATERIALS.requirements], "the materials file is always fully pinned, per the build guide"));
-  }
-  return findings;
-}
-
-function pinnedFindings(parse: (file: string) => ParsedFile | undefined, roots: readonly string[], why: string): Finding[] {
-  const files = closureOf(parse, roots).installed;
-  const findings: Finding[] = [];
-  for (const file of files) {
-    for (const r of parse(file)?.packages ?? []) {
-      if (exactPin(r)) continue;
-      const found = r.url ? `a URL (${r.url})` : r.specs.length ? `"${specText(r.specs)}"` : "no version";
-      findings.push({
-        severity: "fail",
-        check: "requirements.pinned",
-        message: `${where(r)}: ${r.name} has ${found}; ${why}, accepted: ${r.name}==<PEP 440 version>`,
-        fix: `pin it, e.g. \`${r.name}==<version>\` (pip index versions ${r.name} lists them)`,
-      });
-    }
-  }
-  if (!findings.length) findings.push({ severity: "pass", check: "requirements.pinned", message: `${files.join(", ")}: every package pinned with == (${why})` });
-  return findings;
-}
-
-interface Seen {
-  req: PackageReq;
-  tier: TierName;
-  pin?: string;
-}
-
-function conflictBetween(a: Seen, b: Seen): string | undefined {
-  if (a.pin && b.pin) return versionEq(a.pin, b.pin) ? undefined : `pinned to ${a.pin}`;
-  if (a.pin && b.req.specs.length && !satisfies(a.pin, specText(b.req.specs))) return `pinned to ${a.pin}`;
-  if (b.pin && a.req.specs.length && !satisfies(b.pin, specText(a.req.specs))) return `limited to ${specText(a.req.specs)}`;
-  return undefined;
-}
-
-/**
- * Pins across the tiers a stack builds, lowest first. An upper tier installs
- * with everything below held at its version, so a second, different pin is a
- * build that fails 20 minutes in. Lines with environment markers are left to
- * the resolver: two pins under exclusive markers are legitimate.
- */
-function conflictFindings(parse: (file: string) => ParsedFile | undefined, plan: StackPlan): Finding[] {
-  const seen = new Map<string, Seen[]>();
-  const findings: Finding[] = [];
-  for (const { tier, packages } of packagesByTier(parse, plan)) {
-    for (const req of packages) {
-      if (req.marker || req.url) continue;
-      const entry: Seen = { req, tier, pin: exactPin(req) };
-      const earlier = seen.get(req.key) ?? [];
-      for (const e of earlier) {
-        const what = conflictBetween(e, entry);
-        if (!what) continue;
-        findings.push({
-          severity: "fail",
-          check: "requirements.conflict",
-          message: `${req.key} is ${what} in ${where(e.req)} (tier ${e.tier}) but ${reqText(req)} in ${where(req)} (tier ${tier}); tiers stack on each other, so both must hold at once`,
-          fix: `keep one version: pin ${req.key} once, in the lowest tier that needs it (${e.tier}), and drop or align the other line`,
-        });
-      }
-      seen.set(req.key, [...earlier, entry]);
-    }
-  }
-  if (!findings.length) {
-    findings.push({ severity: "pass", check: "requirements.conflict", message: `no package pinned to two versions across tiers ${plan.tiers.map((t) => t.tier).join(", ")}` });
-  }
-  return findings;
-}
-
-/** Checks of what a stack installs: pinned when plan.pinned, no cross-tier conflict, no dev file. */
-export function stackFindings(source: RequirementsSource, plan: StackPlan): Finding[] {
-  const parse = parser(source);
-  const findings: Finding[] = [];
-  const installedRoots = plan.tiers.flatMap((t) => t.requirements);
-  for (const t of plan.tiers) {
-    for (const file of t.requirements.filter((f) => parse(f) === undefined)) {
-      findings.push({ severity: "fail", check: "requirements.parse", message: `${file} does not exist, and tier ${t.tier} installs it (src/core/tiers.ts)`, fix: `restore ${file}, or correct the tier's requirements in src/core/tiers.ts` });
-    }
-  }
-  if (plan.pinned) {
-    // fileFindings already holds the materials file to this rule, always.
-    const roots = installedRoots.filter((f) => f !== MATERIALS.requirements);
-    findings.push(...pinnedFindings(parse, roots, `stack ${plan.stack} is pinned: atlas:pinned, default true above tier 0`));
-  }
-  findings.push(...conflictFindings(parse, plan));
-  for (const t of plan.tiers) {
-    const closure = closureOf(parse, t.requirements);
-    if (!closure.installed.includes(DEV_REQUIREMENTS)) continue;
-    const inc = closure.via.get(DEV_REQUIREMENTS);
-    const via = inc ? `${where(inc)} includes it` : `tier ${t.tier} lists it`;
-    findings.push({
-      severity: "fail",
-      check: "requirements.dev",
-      message: `${DEV_REQUIREMENTS} (dev and test tools) would be installed in the ${t.tier} image: ${via}`,
-      fix: `remove the -r ${posix.basename(DEV_REQUIREMENTS)} line; dev tools are installed in no image`,
-    });
-  }
-  if (!findings.some((f) => f.check === "requirements.dev")) {
-    findings.push({ severity: "pass", check: "requirements.dev", message: `${DEV_REQUIREMENTS} is installed in no image of stack ${plan.stack}` });
-  }
-  return findings;
-}
-
-/** Every requirements check for one stack. */
-export function requirementsFindings(source: RequirementsSource, plan: StackPlan): Finding[] {
-  return [...fileFindings(source), ...stackFindings(source, plan)];
 }

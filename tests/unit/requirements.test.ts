@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  diskSource,
-  exactPin,
-  fileFindings,
-  includedFiles,
-  normalizeName,
-  parseRequirements,
-  requirementsFindings,
-  resolveInclude,
-  stackFindings,
-} from "../../src/core/requirements-files";
+import { fileFindings, requirementsFindings, stackFindings } from "../../src/checks/requirements";
+import { diskSource, exactPin, includedFiles, normalizeName, parseRequirements, resolveInclude } from "../../src/core/requirements-files";
 import { DEV_REQUIREMENTS, MATERIALS } from "../../src/core/tiers";
 import { fullPlan, planFor, tempProject } from "./check-fixtures";
 import { ROOT } from "./harness";
