@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { failures, findingLine, summaryLine } from "../src/checks/findings";
 import { tiersSummary } from "../src/core/plan";
-import { runPrecheck } from "../src/checks/precheck";
+import { runPrecheck } from "../src/checks/precheck-probes";
 import { parseStackArgs } from "../src/core/stack-file";
 import { loadStack } from "../src/core/stacks";
 

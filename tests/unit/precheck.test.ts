@@ -1,17 +1,15 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildxCommand } from "../../src/checks/toolchain";
 import {
   BuilderInfo,
   DockerFacts,
   GB_PER_JOB,
-  Runner,
   daemonNeededFor,
-  dockerRegistryCAs,
   evaluateBuilder,
   evaluateDisk,
   evaluateDocker,
@@ -19,18 +17,12 @@ import {
   evaluateMemory,
   evaluateRegistry,
   gpuLabs,
-  hostHasLogin,
   lightFindings,
-  parseBuildxLs,
-  parseChallenge,
-  probeBuilders,
-  probeDocker,
-  probeRegistry,
-  registryUrls,
   requiredDiskGB,
 } from "../../src/checks/precheck";
+import { Runner, dockerRegistryCAs, hostHasLogin, parseBuildxLs, parseChallenge, probeBuilders, probeDocker, probeRegistry, registryUrls } from "../../src/checks/precheck-probes";
 import { fullPlan, planFor } from "./check-fixtures";
-import { useScratchDirs } from "./harness";
+import { ROOT, useScratchDirs } from "./harness";
 
 const scratch = useScratchDirs();
 
@@ -142,6 +134,19 @@ describe("disk and memory", () => {
     expect(lightFindings(planFor({ build: { maxJobs: 3 } }), { totalGB: 16, availableGB: 16 })).toEqual([
       expect.objectContaining({ severity: "warn", check: "precheck.memory", fix: "set atlas:build.maxJobs 2 (MAX_JOBS=2)" }),
     ]);
+  });
+
+  it("the program's checks never load the probes (processes, HTTP)", () => {
+    // Every module index.ts reaches through relative imports, walked from the source.
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, spec] of readFileSync(join(ROOT, file), "utf8").matchAll(/from "(\.{1,2}\/[^"]+)"/g)) visit(`${posix.join(posix.dirname(file), spec)}.ts`);
+    };
+    visit("index.ts");
+    expect(seen).toContain("src/checks/precheck.ts");
+    expect([...seen].filter((f) => /precheck-probes|resolve/.test(f))).toEqual([]);
   });
 });
 
@@ -265,7 +270,7 @@ describe("registry", () => {
 
 describe("realmTarget: where registry credentials may go", () => {
   it("accepts https realms and the registry's own host, refuses plain http elsewhere", async () => {
-    const { realmTarget } = await import("../../src/checks/precheck");
+    const { realmTarget } = await import("../../src/checks/precheck-probes");
     expect(realmTarget("https://ghcr.io/token", "https://ghcr.io")).toEqual({ sameHost: true });
     expect(realmTarget("https://auth.example/token", "https://registry.example")).toEqual({ sameHost: false });
     expect(realmTarget("http://registry.localhost:5000/token", "https://registry.localhost:5000")).toEqual({ sameHost: true });
