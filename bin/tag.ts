@@ -1,5 +1,5 @@
-// npm run tag -- <version> [source] [--stack <name>]: see src/export/tag-command.ts.
-import { join } from "node:path";
-import { runTag } from "../src/export/tag-command";
+// npm run tag -- <version> [source] [--stack <name>]: an atlas:releases entry, previewed (src/export/tag-command.ts).
+import { main } from "../src/core/command";
+import { tagCommand } from "../src/export/tag-command";
 
-process.exitCode = runTag(process.argv.slice(2), { root: join(__dirname, "..") });
+main(tagCommand());

@@ -2,6 +2,8 @@
  * Findings: what every check (requirements, compatibility gate, pre-check)
  * reports. One shape, so the program, the commands and the tests treat them alike.
  */
+import { EXIT } from "../core/command";
+
 export type Severity = "pass" | "warn" | "fail";
 
 export interface Finding {
@@ -33,6 +35,18 @@ export function summaryLine(findings: readonly Finding[], suffix = ""): string {
   const failed = failures(findings).length;
   const warned = findings.filter((f) => f.severity === "warn").length;
   return `${failed ? "FAILED" : "ok"}: ${failed} failed, ${warned} warnings${suffix}`;
+}
+
+/** What pre-check and resolve print below their header line: the findings, the summary; the exit code. */
+export function reportFindings(print: (line: string) => void, findings: readonly Finding[]): number {
+  for (const f of findings) print(findingLine(f));
+  print(summaryLine(findings));
+  return exitCode(findings);
+}
+
+/** EXIT.failed when a finding failed. */
+export function exitCode(findings: readonly Finding[]): number {
+  return failures(findings).length ? EXIT.failed : EXIT.ok;
 }
 
 /** Thrown by the program when a check fails: the preview stops before any resource is registered. */

@@ -11,8 +11,10 @@ import * as https from "node:https";
 import * as tls from "node:tls";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
-import { StackPlan } from "../core/plan";
-import { Finding } from "./findings";
+import { stackCommand } from "../core/command";
+import { StackPlan, tiersSummary } from "../core/plan";
+import { loadStack } from "../core/stacks";
+import { Finding, reportFindings } from "./findings";
 import {
   BuilderFacts,
   BuilderInfo,
@@ -310,3 +312,19 @@ export async function runPrecheck(root: string, plan: StackPlan, env: NodeJS.Pro
   }
   return findings;
 }
+
+/**
+ * `npm run pre-check -- [stack]`: every host check against what the stack
+ * needs. The registry password comes from ATLAS_REGISTRY_PASSWORD, never from
+ * the stack file.
+ */
+export const precheckCommand = stackCommand({
+  name: "precheck",
+  usage: "usage: npm run pre-check -- [stack]",
+  flags: [],
+  run: async ({ stack }, { root, out }) => {
+    const plan = loadStack(root, stack);
+    out(`precheck ${stack}: ${tiersSummary(plan)}, builder ${plan.builder ?? "(current)"}, registry ${plan.registry?.server ?? "(none)"}`);
+    return reportFindings(out, await runPrecheck(root, plan));
+  },
+});

@@ -1,16 +1,19 @@
 /**
- * The checks that run inside the program before anything is registered.
- * Failures stop the preview; warnings go to pulumi.log.warn.
+ * The checks that run inside the program before anything is registered
+ * (failures stop the preview; warnings go to pulumi.log.warn), and
+ * `npm run check`, which runs their project-file part without the engine.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { releaseFindings } from "../build/releases";
+import { stackCommand } from "../core/command";
+import { StackPlan, tiersSummary } from "../core/plan";
+import { diskSource, tierPackages } from "../core/requirements-files";
+import { committedStacks, loadStack } from "../core/stacks";
+import { labsProblems } from "../lab/container-spec";
 import { compatFindings, loadCompatData } from "./compat";
 import { readDockerfileFindings } from "./dockerfile";
-import { CheckFailed, Finding, failures } from "./findings";
-import { StackPlan } from "../core/plan";
+import { CheckFailed, Finding, exitCode, failures, findingLine, formatFinding, summaryLine } from "./findings";
 import { lightFindings } from "./precheck";
-import { labsProblems } from "../lab/container-spec";
-import { releaseFindings } from "../build/releases";
-import { diskSource, tierPackages } from "../core/requirements-files";
 import { requirementsFindings } from "./requirements";
 
 /**
@@ -43,3 +46,31 @@ export function runChecks(root: string, plan: StackPlan): void {
   const failed = failures(findings);
   if (failed.length) throw new CheckFailed(failed);
 }
+
+/** Checks the stacks and prints their findings; file-level ones once. Returns the exit code. */
+export function checkStacks(root: string, stacks: readonly string[], print: (line: string) => void): number {
+  const shown = new Set<string>();
+  const all: Finding[] = [];
+  for (const name of stacks) {
+    const plan = loadStack(root, name);
+    print(`check ${name}: ${tiersSummary(plan)}, base image ${plan.baseImage}`);
+    for (const f of staticFindings(root, plan)) {
+      // File-level findings are the same for every stack: print and count them once.
+      const text = formatFinding(f);
+      if (shown.has(text)) continue;
+      shown.add(text);
+      all.push(f);
+      print(findingLine(f));
+    }
+  }
+  print(summaryLine(all, ` across ${stacks.length} stack${stacks.length > 1 ? "s" : ""}`));
+  return exitCode(all);
+}
+
+/** `npm run check -- [stack] [--all]`; `--all` checks every committed stack. */
+export const checkCommand = stackCommand({
+  name: "check",
+  usage: "usage: npm run check -- [stack] [--all]",
+  flags: ["--all"],
+  run: ({ stack, flags }, { root, out }) => checkStacks(root, flags.has("--all") ? committedStacks(root) : [stack], out),
+});

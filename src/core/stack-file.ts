@@ -27,23 +27,3 @@ export function readStackFile(root: string, stack: string): Record<string, strin
       .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
   );
 }
-
-/**
- * The commands' shared arguments, `[stack] [--flag ...]`: the stack (default
- * dev) and the flags given. Unknown flags are refused rather than ignored, so
- * a typo never silently runs a weaker check.
- */
-export function parseStackArgs(argv: readonly string[], known: readonly string[]): { stack: string; flags: Set<string> } {
-  const flags = new Set<string>();
-  const positional: string[] = [];
-  for (const a of argv) {
-    if (a.startsWith("-")) {
-      if (!known.includes(a)) throw new Error(`unknown option ${a}; accepted: ${known.join(", ") || "(none)"}`);
-      flags.add(a);
-    } else {
-      positional.push(a);
-    }
-  }
-  if (positional.length > 1) throw new Error(`expected at most one stack name, found ${positional.map((p) => JSON.stringify(p)).join(", ")}`);
-  return { stack: positional[0] ?? "dev", flags };
-}

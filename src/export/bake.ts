@@ -12,7 +12,10 @@
  */
 import { posix } from "node:path";
 import { cacheStrings } from "../build/caches";
+import { stageRequirementContexts } from "../build/contexts";
+import { EXIT, stackCommand } from "../core/command";
 import { CA_CERTIFICATES_SECRET, DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, SmokePlan, StackPlan, TierPlan } from "../core/plan";
+import { loadStack } from "../core/stacks";
 
 export interface BakeTarget {
   context: string;
@@ -121,3 +124,25 @@ export function bakeFile(plan: StackPlan): BakeFile {
   file.target[SMOKE_TARGET] = smokeTarget(plan.smoke, plan, secrets);
   return escapeAll(file);
 }
+
+/**
+ * `npm run -s bake -- [stack] [--no-stage]`: the bake file on stdout. Contexts
+ * are staged first, as the program does, so `docker buildx bake -f <file>`
+ * works from the project root right away.
+ */
+export const bakeCommand = stackCommand({
+  name: "bake",
+  usage: "usage: npm run -s bake -- [stack] [--no-stage] > docker-bake.json",
+  flags: ["--no-stage"],
+  run: ({ stack, flags }, { root, out, err }) => {
+    const plan = loadStack(root, stack);
+    if (!flags.has("--no-stage")) {
+      stageRequirementContexts(root, plan);
+      err(`staged requirements contexts: ${plan.tiers.map((t) => t.requirementsContext).join(", ")}`);
+    }
+    // A bake file has no builder field: the stack's builder goes on the command line.
+    if (plan.builder) err(`this stack builds on builder ${plan.builder}: docker buildx bake --builder ${plan.builder} -f <file>`);
+    out(JSON.stringify(bakeFile(plan), null, 2));
+    return EXIT.ok;
+  },
+});

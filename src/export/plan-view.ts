@@ -1,13 +1,17 @@
 /**
  * What a stack builds, read off its StackPlan without running the engine: a
  * table for people, the same data as JSON for scripts, and the tier chain as a
- * Mermaid flowchart for the README. Pure: bin/plan.ts does the reading.
+ * Mermaid flowchart for the README. Pure but for planCommand, which reads the
+ * stack files and evaluates the compatibility gate.
  */
 import { Finding, Severity } from "../checks/findings";
 import { cacheStrings } from "../build/caches";
 import { StackPlan, TierPlan } from "../core/plan";
 import { tierTag } from "../core/tags";
 import { checkReleases, formatProblem } from "../build/releases";
+import { compatibilityGate } from "../checks/run-checks";
+import { EXIT, stackCommand } from "../core/command";
+import { committedStacks, loadStack } from "../core/stacks";
 
 export interface TierRow {
   tier: string;
@@ -23,7 +27,7 @@ export interface TierRow {
   buildMinutes: number;
 }
 
-/** The compatibility gate's verdict; `not-wired` when the caller passed no gate findings (bin/plan.ts always does). */
+/** The compatibility gate's verdict; `not-wired` when the caller passed no gate findings (planCommand always does). */
 export interface GateView {
   status: Severity | "not-wired";
   findings: Finding[];
@@ -194,3 +198,24 @@ export function extractMermaidBlock(readme: string): string | undefined {
   if (begin < 0 || end < 0) return undefined;
   return readme.slice(begin, end + MERMAID_END.length);
 }
+
+/**
+ * `npm run -s plan -- [stack] [--json]`: the plan view, exit 1 when the gate
+ * fails or a release is invalid. `--mermaid`: the README's tier-chain block,
+ * from every committed stack.
+ */
+export const planCommand = stackCommand({
+  name: "plan",
+  usage: "usage: npm run -s plan -- [stack] [--json]   |   npx ts-node --transpile-only bin/plan.ts --mermaid",
+  flags: ["--json", "--mermaid"],
+  run: ({ stack, flags }, { root, out }) => {
+    if (flags.has("--mermaid")) {
+      out(mermaidBlock(committedStacks(root).map((s) => loadStack(root, s))));
+      return EXIT.ok;
+    }
+    const plan = loadStack(root, stack);
+    const view = planView(plan, { gate: compatibilityGate(root, plan) });
+    out(flags.has("--json") ? JSON.stringify(view, null, 2) : formatPlanView(view));
+    return view.gate.status === "fail" || view.releaseProblems.length ? EXIT.failed : EXIT.ok;
+  },
+});

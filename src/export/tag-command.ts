@@ -10,6 +10,7 @@ import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { isMap, isSeq, parseDocument } from "yaml";
 import { checkReleases, formatProblem } from "../build/releases";
+import { Command, EXIT, UsageError } from "../core/command";
 import { DEFAULT_RELEASE_SOURCE, NAMESPACE, ReleaseEntry } from "../core/config";
 import { loadStack } from "../core/stacks";
 import { TIER_LEVELS, TIER_NAMES } from "../core/tiers";
@@ -25,8 +26,6 @@ export interface TagArgs {
   stack?: string;
 }
 
-export class UsageError extends Error {}
-
 export function parseTagArgs(argv: readonly string[]): TagArgs {
   const positional: string[] = [];
   let stack: string | undefined;
@@ -34,18 +33,18 @@ export function parseTagArgs(argv: readonly string[]): TagArgs {
     const a = argv[i];
     if (a === "--stack" || a === "-s") {
       stack = argv[++i];
-      if (!stack) throw new UsageError(`${a} needs a stack name\n${TAG_USAGE}`);
+      if (!stack) throw new UsageError(`${a} needs a stack name`);
     } else if (a.startsWith("--stack=")) {
       stack = a.slice("--stack=".length);
     } else if (a.startsWith("-")) {
-      throw new UsageError(`unknown option ${JSON.stringify(a)}\n${TAG_USAGE}`);
+      throw new UsageError(`unknown option ${JSON.stringify(a)}`);
     } else {
       positional.push(a);
     }
   }
   // `tag.sh tag 1.0.0` habits: a leading "tag" word is the old sub-command, never a version.
   if (positional[0] === "tag") positional.shift();
-  if (positional.length < 1 || positional.length > 2) throw new UsageError(`expected a version and an optional source, found ${JSON.stringify(positional)}\n${TAG_USAGE}`);
+  if (positional.length < 1 || positional.length > 2) throw new UsageError(`expected a version and an optional source, found ${JSON.stringify(positional)}`);
   return { version: positional[0], source: positional[1] ?? DEFAULT_RELEASE_SOURCE, stack };
 }
 
@@ -98,63 +97,47 @@ export function findOnPath(name: string, path = process.env.PATH ?? ""): string 
   return undefined;
 }
 
-export interface TagIO {
-  root: string;
-  /** The pulumi binary to preview with; null: none (the default looks on PATH). */
-  pulumi?: string | null;
-  out?: (line: string) => void;
-  err?: (line: string) => void;
+/**
+ * The command; `pulumi` is the binary to preview with (null: none; by default
+ * the one on PATH). Exit 1 when the release is invalid, with the stack file
+ * left as it was.
+ */
+export function tagCommand(pulumi: string | null = findOnPath("pulumi") ?? null): Command<TagArgs> {
+  return {
+    name: "tag",
+    usage: TAG_USAGE,
+    parse: parseTagArgs,
+    run: (args, { root, out, err }) => {
+      const stack = args.stack ?? selectedStack(pulumi, root);
+      if (!stack) throw new UsageError("no stack given and no selected pulumi stack: pass --stack <name>");
+      const plan = loadStack(root, stack);
+      const entry = { version: args.version, source: args.source };
+      const { plans, problems } = checkReleases(upsertEntry(plan.releases, entry), plan);
+      if (problems.length) {
+        err(`not tagged: Pulumi.${stack}.yaml is unchanged.`);
+        for (const p of problems) err(`  - ${formatProblem(p)}`);
+        return EXIT.failed;
+      }
+      const release = plans.find((r) => r.version === args.version)!;
+      const file = join(root, `Pulumi.${stack}.yaml`);
+      const result = upsertReleaseInStackFile(readFileSync(file, "utf8"), entry, file);
+      if (result.action !== "unchanged") writeFileSync(file, result.text);
+      const source = plan.tiers.find((t) => t.tier === release.tier)!.tags[0];
+      const what = { added: "added", updated: `updated (source was ${JSON.stringify(result.previous)})`, unchanged: "already there, unchanged" }[result.action];
+      out(`${RELEASES_KEY} in Pulumi.${stack}.yaml: ${args.version} -> ${args.source} ${what}`);
+      out(`  pulumi up points ${release.tag} at ${source}@sha256:<digest of tier ${release.tier}>`);
+      if (!pulumi) {
+        out(`note: no pulumi binary on PATH, so nothing was previewed; run: pulumi preview --diff --stack ${stack}`);
+        return EXIT.ok;
+      }
+      out(`$ pulumi preview --diff --stack ${stack}`);
+      const preview = spawnSync(pulumi, ["preview", "--diff", "--stack", stack], { cwd: root, stdio: "inherit" });
+      return preview.status ?? EXIT.failed;
+    },
+  };
 }
 
-/** The whole command; returns the exit code. */
-export function runTag(argv: readonly string[], io: TagIO): number {
-  const out = io.out ?? ((l: string) => console.log(l));
-  const err = io.err ?? ((l: string) => console.error(l));
-  const pulumi = io.pulumi === undefined ? findOnPath("pulumi") : io.pulumi ?? undefined;
-  let args: TagArgs;
-  try {
-    args = parseTagArgs(argv);
-  } catch (e) {
-    err((e as Error).message);
-    return 2;
-  }
-  const stack = args.stack ?? selectedStack(pulumi, io.root);
-  if (!stack) {
-    err(`no stack given and no selected pulumi stack: pass --stack <name>\n${TAG_USAGE}`);
-    return 2;
-  }
-  let plan;
-  try {
-    plan = loadStack(io.root, stack);
-  } catch (e) {
-    err((e as Error).message);
-    return 1;
-  }
-  const releases = upsertEntry(plan.releases, { version: args.version, source: args.source });
-  const { plans, problems } = checkReleases(releases, plan);
-  if (problems.length) {
-    err(`not tagged: Pulumi.${stack}.yaml is unchanged.`);
-    for (const p of problems) err(`  - ${formatProblem(p)}`);
-    return 1;
-  }
-  const release = plans.find((r) => r.version === args.version)!;
-  const file = join(io.root, `Pulumi.${stack}.yaml`);
-  const result = upsertReleaseInStackFile(readFileSync(file, "utf8"), { version: args.version, source: args.source }, file);
-  if (result.action !== "unchanged") writeFileSync(file, result.text);
-  const source = plan.tiers.find((t) => t.tier === release.tier)!.tags[0];
-  const what = { added: "added", updated: `updated (source was ${JSON.stringify(result.previous)})`, unchanged: "already there, unchanged" }[result.action];
-  out(`${RELEASES_KEY} in Pulumi.${stack}.yaml: ${args.version} -> ${args.source} ${what}`);
-  out(`  pulumi up points ${release.tag} at ${source}@sha256:<digest of tier ${release.tier}>`);
-  if (!pulumi) {
-    out(`note: no pulumi binary on PATH, so nothing was previewed; run: pulumi preview --diff --stack ${stack}`);
-    return 0;
-  }
-  out(`$ pulumi preview --diff --stack ${stack}`);
-  const preview = spawnSync(pulumi, ["preview", "--diff", "--stack", stack], { cwd: io.root, stdio: "inherit" });
-  return preview.status ?? 1;
-}
-
-function selectedStack(pulumi: string | undefined, root: string): string | undefined {
+function selectedStack(pulumi: string | null, root: string): string | undefined {
   if (!pulumi) return undefined;
   const r = spawnSync(pulumi, ["stack", "--show-name"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;

@@ -6,10 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkStacks } from "../../bin/check";
-import { manylinuxPlatforms, pipResolveArgv, explainFailure } from "../../bin/resolve";
-import { collectFindings } from "../../src/checks/run-checks";
-import { parseStackArgs, readStackFile } from "../../src/core/stack-file";
+import { explainFailure, manylinuxPlatforms, pipResolveArgv } from "../../src/checks/resolve";
+import { checkStacks, collectFindings } from "../../src/checks/run-checks";
+import { Command, EXIT, UsageError, parseStackArgs, runCommand, stackCommand } from "../../src/core/command";
+import { readStackFile } from "../../src/core/stack-file";
 import { committedStacks, loadStack } from "../../src/core/stacks";
 import { tempProject } from "./check-fixtures";
 import { ROOT, runProgram } from "./harness";
@@ -91,6 +91,20 @@ describe("command helpers", () => {
     expect(parseStackArgs(["full", "--all"], ["--all"])).toEqual({ stack: "full", flags: new Set(["--all"]) });
     expect(() => parseStackArgs(["--al"], ["--all"])).toThrow("unknown option --al; accepted: --all");
     expect(() => parseStackArgs(["llm", "full"], [])).toThrow('expected at most one stack name, found "llm", "full"');
+    expect(() => parseStackArgs(["--al"], ["--all"])).toThrow(UsageError);
+  });
+
+  it("every command exits 0 when done, 1 when a check failed, 2 when it could not run, naming itself", async () => {
+    const err: string[] = [];
+    const io = { root: ROOT, out: () => {}, err: (l: string) => void err.push(l) };
+    const command = (run: Command<unknown>["run"]) => stackCommand({ name: "demo", usage: "usage: demo [stack]", flags: [], run });
+    expect(await runCommand(command(() => EXIT.ok), [], io)).toBe(0);
+    expect(await runCommand(command(async () => EXIT.failed), ["llm"], io)).toBe(1);
+    expect(err).toEqual([]);
+    expect(await runCommand(command(() => EXIT.ok), ["--x"], io)).toBe(2);
+    expect(err.pop()).toBe("demo: unknown option --x; accepted: (none)\nusage: demo [stack]");
+    expect(await runCommand(command((args) => loadStack(ROOT, (args as { stack: string }).stack).tiers.length), ["nope"], io)).toBe(2);
+    expect(err.pop()).toMatch(/^demo: stack "nope": .*Pulumi\.nope\.yaml does not exist; accepted: /);
   });
 
   it("the resolver asks pip for a dry-run resolve for the image's Python and glibc, torch held", () => {

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { UsageError, parseTagArgs, runTag, upsertEntry, upsertReleaseInStackFile } from "../../src/export/tag-command";
+import { UsageError, runCommand } from "../../src/core/command";
+import { parseTagArgs, tagCommand, upsertEntry, upsertReleaseInStackFile } from "../../src/export/tag-command";
 import { ROOT, useScratchDirs } from "./harness";
 
 /** Temporary dirs of this file, removed after it. */
@@ -21,6 +22,11 @@ function capture() {
   const out: string[] = [];
   const err: string[] = [];
   return { out, err, io: { out: (l: string) => void out.push(l), err: (l: string) => void err.push(l) } };
+}
+
+/** `npm run tag` in `root`, previewing with `pulumi` (null: no pulumi binary); the exit code. */
+function runTag(argv: string[], opts: { root: string; pulumi: string | null; out: (l: string) => void; err: (l: string) => void }): Promise<number> {
+  return runCommand(tagCommand(opts.pulumi), argv, opts);
 }
 
 describe("tag command line", () => {
@@ -80,11 +86,11 @@ describe("writing atlas:releases into a stack file", () => {
 });
 
 describe("npm run tag", () => {
-  it("validates, writes the entry, and says how to preview when pulumi is not on PATH", () => {
+  it("validates, writes the entry, and says how to preview when pulumi is not on PATH", async () => {
     const root = scratchRoot();
     const before = readFileSync(join(root, "Pulumi.llm.yaml"), "utf8");
     const c = capture();
-    expect(runTag(["1.0.0", "v0.6-llm", "--stack", "llm"], { root, pulumi: null, ...c.io })).toBe(0);
+    expect(await runTag(["1.0.0", "v0.6-llm", "--stack", "llm"], { root, pulumi: null, ...c.io })).toBe(0);
     const after = readFileSync(join(root, "Pulumi.llm.yaml"), "utf8");
     expect(after.startsWith(before.split("\n")[0])).toBe(true); // the header comment is kept
     expect(parse(after).config["atlas:releases"]).toEqual([{ version: "1.0.0", source: "v0.6-llm" }]);
@@ -92,30 +98,30 @@ describe("npm run tag", () => {
     expect(c.out.join("\n")).toContain("note: no pulumi binary on PATH, so nothing was previewed; run: pulumi preview --diff --stack llm");
   });
 
-  it("leaves the stack file alone and names the problem when the release is invalid", () => {
+  it("leaves the stack file alone and names the problem when the release is invalid", async () => {
     const root = scratchRoot();
     const before = readFileSync(join(root, "Pulumi.dev.yaml"), "utf8");
     const c = capture();
-    expect(runTag(["1.0.0", "llm", "--stack", "dev"], { root, pulumi: null, ...c.io })).toBe(1);
+    expect(await runTag(["1.0.0", "llm", "--stack", "dev"], { root, pulumi: null, ...c.io })).toBe(1);
     expect(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8")).toBe(before);
     expect(c.err.join("\n")).toContain('atlas:releases[0].source: "llm" is tier llm, which this stack does not build (atlas:tier is "base"); accepted: a tier this stack builds: base (or BUILD_TIER 0), or its tag v0.6-base');
-    expect(runTag(["v0.6-base", "--stack", "dev"], { root, pulumi: null, ...c.io })).toBe(1);
+    expect(await runTag(["v0.6-base", "--stack", "dev"], { root, pulumi: null, ...c.io })).toBe(1);
     expect(c.err.join("\n")).toContain('"v0.6-base" collides with a tier tag');
   });
 
-  it("runs pulumi preview --diff on the stack when pulumi is there", () => {
+  it("runs pulumi preview --diff on the stack when pulumi is there", async () => {
     const root = scratchRoot();
     const fake = join(root, "pulumi");
     writeFileSync(fake, `#!/bin/sh\necho "$@" > "${join(root, "pulumi-args")}"\n`);
     chmodSync(fake, 0o755);
     const c = capture();
-    expect(runTag(["2.0.0", "full", "--stack", "full"], { root, pulumi: fake, ...c.io })).toBe(0);
+    expect(await runTag(["2.0.0", "full", "--stack", "full"], { root, pulumi: fake, ...c.io })).toBe(0);
     expect(readFileSync(join(root, "pulumi-args"), "utf8").trim()).toBe("preview --diff --stack full");
   });
 
-  it("needs a stack when none is given and pulumi cannot tell the selected one", () => {
+  it("needs a stack when none is given and pulumi cannot tell the selected one", async () => {
     const c = capture();
-    expect(runTag(["1.0.0"], { root: scratchRoot(), pulumi: null, ...c.io })).toBe(2);
+    expect(await runTag(["1.0.0"], { root: scratchRoot(), pulumi: null, ...c.io })).toBe(2);
     expect(c.err.join("\n")).toMatch(/pass --stack <name>/);
   });
 });
