@@ -7,8 +7,8 @@ import { collectFindings } from "../../src/checks/run-checks";
 import { Finding, Severity } from "../../src/checks/findings";
 import { StackPlan } from "../../src/core/plan";
 import { committed, fullPlan, planFor, tempProject } from "./check-fixtures";
+import { BASE_IMAGE } from "./harness";
 
-const GUIDE_DEFAULT = "pytorch/pytorch:2.10.0-cuda13.0-cudnn9-devel";
 
 /**
  * The vLLM rows' own compatibility data and tier-2 file: vllm's rule alone (the
@@ -89,7 +89,7 @@ const rows: Row[] = [
   {
     name: "an incompatible base image / vLLM pair",
     files: VLLM_ONLY,
-    plan: fullPlan(GUIDE_DEFAULT),
+    plan: fullPlan(BASE_IMAGE.guide),
     severity: "fail",
     check: "compat",
     message: [/vllm==0\.15\.1 \(requirements\/requirements-accel.txt:1\)/, /needs torch ==2\.9\.1 with CUDA 12\.8/, /gets torch 2\.10\.0 with CUDA 13\.0 from the base image pytorch\/pytorch:2\.10\.0-cuda13\.0-cudnn9-devel/, /rule: constraints\/compat.yaml rules\[0\] \(vllm 0\.15\.1 \(fixture\)\)$/],
@@ -98,7 +98,7 @@ const rows: Row[] = [
   {
     name: "the same pair with allowIncompatible: a warning",
     files: VLLM_ONLY,
-    plan: fullPlan(GUIDE_DEFAULT, { allowIncompatible: true }),
+    plan: fullPlan(BASE_IMAGE.guide, { allowIncompatible: true }),
     severity: "warn",
     check: "compat",
     message: [/vllm==0\.15\.1/, /torch 2\.10\.0 with CUDA 13\.0/, /building anyway because atlas:allowIncompatible is true$/],

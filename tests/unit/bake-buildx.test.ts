@@ -10,20 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bakeFile } from "../../src/export/bake";
-import { parseConfig } from "../../src/core/config";
-import { planStack } from "../../src/core/plan";
-import { buildInputsRevision, readVersion, sourceUrl } from "../../src/core/project";
-import { readStackFile } from "../../src/core/stack-file";
 import { committedStacks, loadStack } from "../../src/core/stacks";
 import { SMOKE, TIER_NAMES } from "../../src/core/tiers";
 import { bakePrint, findBuildx, fromBake, fromProgram } from "./bake-compare";
-import { ROOT, runProgram, useScratchDirs } from "./harness";
+import { planFromStackFile, ROOT, runProgram, TYPE, useScratchDirs } from "./harness";
 
 /** Temporary dirs of this file, removed after it. */
 const scratch = useScratchDirs();
 
 
-const IMAGE = "docker-build:index:Image";
 const buildx = findBuildx();
 const inCI = process.env.CI === "true";
 
@@ -55,7 +50,7 @@ describe.skipIf(!buildx && !inCI)("buildx bake --print resolves each committed s
     const printed = bakePrint(buildx!, file, ROOT, ["default", "smoke"], env);
 
     const run = await runProgram({ stack });
-    const images = run.byType(IMAGE);
+    const images = run.byType(TYPE.image);
     const tiers = images.map((i) => i.name.replace(/^atlas-/, ""));
     expect(Object.keys(printed.target).sort()).toEqual([...tiers, "smoke"].sort());
     for (const image of images) {
@@ -72,14 +67,12 @@ describe.skipIf(!buildx && !inCI)("buildx bake --print resolves each committed s
     const pem = join(scratch(join(tmpdir(), "atlas-ca-")), "ca.pem");
     writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
     const overrides = { "atlas:build": { caCertificates: pem } };
-    const raw = { ...readStackFile(ROOT, "llm"), "atlas:build": JSON.stringify(overrides["atlas:build"]) };
-    const config = parseConfig(raw, new Set());
-    const plan = planStack(config, { stack: "llm", version: readVersion(ROOT), revision: buildInputsRevision(ROOT), source: sourceUrl(ROOT) });
+    const plan = planFromStackFile("llm", overrides);
     const file = join(scratch(join(tmpdir(), "atlas-bake-")), "docker-bake.json");
     writeFileSync(file, JSON.stringify(bakeFile(plan)));
     const printed = bakePrint(buildx!, file, ROOT, ["default"], env);
     const run = await runProgram({ stack: "llm", config: overrides });
-    for (const image of run.byType(IMAGE)) {
+    for (const image of run.byType(TYPE.image)) {
       const tier = image.name.replace(/^atlas-/, "");
       expect(printed.target[tier].secret).toEqual([{ id: "ca-certificates", src: pem }]);
       expect(fromBake(printed.target[tier])).toEqual(fromProgram(image, TIER_NAMES));

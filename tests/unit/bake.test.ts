@@ -4,28 +4,16 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bakeEscape, bakeFile } from "../../src/export/bake";
 import { cacheString } from "../../src/build/caches";
-import { parseConfig } from "../../src/core/config";
-import { planStack } from "../../src/core/plan";
-import { buildInputsRevision, readVersion, sourceUrl } from "../../src/core/project";
-import { readStackFile } from "../../src/core/stack-file";
 import { committedStacks, loadStack } from "../../src/core/stacks";
 import { SMOKE, TIER_NAMES } from "../../src/core/tiers";
 import { fromBake, fromProgram } from "./bake-compare";
-import { ROOT, runProgram, useScratchDirs } from "./harness";
+import { BASE_IMAGE, planFromStackFile, ROOT, runProgram, TYPE, useScratchDirs } from "./harness";
 
 /** Temporary dirs of this file, removed after it. */
 const scratch = useScratchDirs();
 
 
-const IMAGE = "docker-build:index:Image";
 const STACKS = committedStacks(ROOT);
-
-/** What the program computes for a stack with config overrides (the harness's merge, without the engine). */
-function localWith(stack: string, overrides: Record<string, unknown>) {
-  const raw = readStackFile(ROOT, stack);
-  for (const [k, v] of Object.entries(overrides)) raw[k] = typeof v === "string" ? v : JSON.stringify(v);
-  return planStack(parseConfig(raw, new Set()), { stack, version: readVersion(ROOT), revision: buildInputsRevision(ROOT), source: sourceUrl(ROOT) });
-}
 
 describe("bake file structure, for each committed stack", () => {
   it("finds the committed stacks", () => {
@@ -94,7 +82,7 @@ describe("bake file structure, for each committed stack", () => {
   });
 
   it("a stack that does not push loads into the daemon, like the program's load: true", () => {
-    const plan = localWith("dev", { "atlas:push": false, "atlas:cache": { type: "off" } });
+    const plan = planFromStackFile("dev", { "atlas:push": false, "atlas:cache": { type: "off" } });
     expect(bakeFile(plan).target.base.output).toEqual(["type=docker"]);
   });
 
@@ -110,15 +98,15 @@ describe("bake builds what pulumi up builds (program inputs vs bake, field by fi
     { name: "local cache, max mode (raw in the program)", stack: "llm", config: { "atlas:cache": { type: "local", dir: "/var/cache/atlas" } } },
     { name: "gha cache", stack: "full", config: { "atlas:cache": { type: "gha", scope: "ci" } } },
     { name: "inline cache", stack: "llm", config: { "atlas:cache": { type: "inline" } } },
-    { name: "no cache, not reading lower tiers", stack: "full", config: { "atlas:cache": { readLowerTiers: false }, "atlas:build": { baseImage: "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-devel", noCache: true, maxJobs: 8, uid: 1234 } } },
+    { name: "no cache, not reading lower tiers", stack: "full", config: { "atlas:cache": { readLowerTiers: false }, "atlas:build": { baseImage: BASE_IMAGE.full, noCache: true, maxJobs: 8, uid: 1234 } } },
     { name: "platforms", stack: "llm", config: { "atlas:build": { platforms: ["linux/amd64", "linux/arm64"] } } },
     { name: "not pushed", stack: "dev", config: { "atlas:push": false } },
   ];
 
   it.each(variants)("$name", async ({ stack, config }) => {
     const run = await runProgram({ stack, config });
-    const file = bakeFile(localWith(stack, config));
-    const images = run.byType(IMAGE);
+    const file = bakeFile(planFromStackFile(stack, config));
+    const images = run.byType(TYPE.image);
     expect(images.map((i) => i.name.replace(/^atlas-/, ""))).toEqual(file.group.default.targets);
     for (const image of images) {
       const tier = image.name.replace(/^atlas-/, "");
@@ -131,8 +119,8 @@ describe("bake builds what pulumi up builds (program inputs vs bake, field by fi
     writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
     const overrides = { "atlas:build": { caCertificates: pem } };
     const run = await runProgram({ stack: "llm", config: overrides });
-    const file = bakeFile(localWith("llm", overrides));
-    for (const image of run.byType(IMAGE)) {
+    const file = bakeFile(planFromStackFile("llm", overrides));
+    for (const image of run.byType(TYPE.image)) {
       const tier = image.name.replace(/^atlas-/, "");
       expect(file.target[tier].secret).toEqual([`id=ca-certificates,src=${pem}`]);
       expect(fromBake(file.target[tier])).toEqual(fromProgram(image, TIER_NAMES));

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { afterAll } from "vitest";
 import { parseConfig } from "../../src/core/config";
 import { StackPlan, planStack } from "../../src/core/plan";
-import { ROOT } from "./harness";
+import { BASE_IMAGE, ROOT, atlasKeys } from "./harness";
 
 const made: string[] = [];
 afterAll(() => {
@@ -44,13 +44,11 @@ export function committed(path: string): string {
 
 /** The plan of `atlas:` keys without the prefix (values as in a stack file), pushed to ghcr.io unless they say otherwise. */
 export function planFor(keys: Record<string, unknown>, stack = "test"): StackPlan {
-  const raw = Object.fromEntries(
-    Object.entries({ registry: { server: "ghcr.io", repository: "owner/atlas" }, ...keys }).map(([k, v]) => [`atlas:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
+  const raw = atlasKeys({ registry: { server: "ghcr.io", repository: "owner/atlas" }, ...keys });
   return planStack(parseConfig(raw, new Set()), { stack, version: "0.6", revision: "test", source: "test" });
 }
 
 /** The full stack as committed, but with another base image. */
-export function fullPlan(baseImage = "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-devel", extra: Record<string, unknown> = {}): StackPlan {
+export function fullPlan(baseImage: string = BASE_IMAGE.full, extra: Record<string, unknown> = {}): StackPlan {
   return planFor({ tier: "full", materials: true, pinned: true, build: { baseImage }, ...extra });
 }

@@ -2,7 +2,6 @@
  * The checks through the program (mocks), the committed stacks against every
  * check, and the command helpers (stack file, arguments, the resolver's argv).
  */
-import * as pulumi from "@pulumi/pulumi";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -12,30 +11,21 @@ import { Command, EXIT, UsageError, parseStackArgs, runCommand, stackCommand } f
 import { readStackFile } from "../../src/core/stack-file";
 import { committedStacks, loadStack } from "../../src/core/stacks";
 import { tempProject } from "./check-fixtures";
-import { ROOT, runProgram } from "./harness";
+import { BASE_IMAGE, expectNothingRegistered, ROOT, runProgram, TYPE } from "./harness";
 
-const IMAGE = "docker-build:index:Image";
-const GUIDE_DEFAULT = "pytorch/pytorch:2.10.0-cuda13.0-cudnn9-devel";
-
-/** Resources the mock monitor holds: it records each registration, whether or not the run finished. */
-async function registered(): Promise<number> {
-  await new Promise((r) => setTimeout(r, 50));
-  return (pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> }).resources.size;
-}
 
 describe("the program runs the checks before registering anything", () => {
   it("rejects the full stack on the guide's default base image, naming vllm==0.15.1 and torch 2.10.0/CUDA 13.0", async () => {
-    const run = runProgram({ stack: "full", config: { "atlas:build": { baseImage: GUIDE_DEFAULT } } });
-    await expect(run).rejects.toThrow(/ATLAS checks failed:\nFAIL {2}compat: tier full installs vllm==0\.15\.1 \(requirements\/requirements-accel\.txt:3\).* but gets torch 2\.10\.0 with CUDA 13\.0 from the base image pytorch\/pytorch:2\.10\.0-cuda13\.0-cudnn9-devel/);
-    expect(await registered()).toBe(0);
+    const run = runProgram({ stack: "full", config: { "atlas:build": { baseImage: BASE_IMAGE.guide } } });
+    await expectNothingRegistered(run, /ATLAS checks failed:\nFAIL {2}compat: tier full installs vllm==0\.15\.1 \(requirements\/requirements-accel\.txt:3\).* but gets torch 2\.10\.0 with CUDA 13\.0 from the base image pytorch\/pytorch:2\.10\.0-cuda13\.0-cudnn9-devel/);
   });
 
   it("builds it anyway with allowIncompatible, warning instead", async () => {
-    const run = await runProgram({ stack: "full", config: { "atlas:build": { baseImage: GUIDE_DEFAULT }, "atlas:allowIncompatible": true } });
-    expect(run.byType(IMAGE).map((i) => i.name)).toEqual(["atlas-base", "atlas-llm", "atlas-full"]);
-    expect(run.one(IMAGE, "atlas-base").inputs.buildArgs.BASE_IMAGE).toBe(GUIDE_DEFAULT);
-    // The same probe as above sees this run's registrations, so its 0 means none.
-    expect(await registered()).toBeGreaterThan(0);
+    const run = await runProgram({ stack: "full", config: { "atlas:build": { baseImage: BASE_IMAGE.guide }, "atlas:allowIncompatible": true } });
+    expect(run.byType(TYPE.image).map((i) => i.name)).toEqual(["atlas-base", "atlas-llm", "atlas-full"]);
+    expect(run.one(TYPE.image, "atlas-base").inputs.buildArgs.BASE_IMAGE).toBe(BASE_IMAGE.guide);
+    // The record expectNothingRegistered reads above sees this run's registrations, so its [] means none.
+    expect(run.resources.length).toBeGreaterThan(0);
   });
 
   it("the committed stacks preview without a failure", async () => {
@@ -63,7 +53,7 @@ describe("command helpers", () => {
     const full = readStackFile(ROOT, "full");
     expect(full["atlas:tier"]).toBe("full");
     expect(full["atlas:materials"]).toBe("true");
-    expect(JSON.parse(full["atlas:build"])).toEqual({ baseImage: "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-devel" });
+    expect(JSON.parse(full["atlas:build"])).toEqual({ baseImage: BASE_IMAGE.full });
     const root = tempProject();
     writeFileSync(join(root, "Pulumi.s.yaml"), "config:\n  atlas:tier: llm\n  atlas:pinned: true\n  atlas:registryPassword:\n    secure: AAABAxyz\n  atlas:build:\n    maxJobs: 1\n");
     expect(readStackFile(root, "s")).toEqual({ "atlas:tier": "llm", "atlas:pinned": "true", "atlas:build": '{"maxJobs":1}' });

@@ -3,10 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError, buildSchema, cacheSchema, configSchema, labSchema, parseConfig, registrySchema } from "../../src/core/config";
-import { ROOT, runProgram } from "./harness";
+import { ROOT, atlasKeys as atlas, expectNothingRegistered, runProgram } from "./harness";
 
-const atlas = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [`atlas:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
 const registry = { registry: { server: "ghcr.io", repository: "owner/atlas" } };
 
 function problemsOf(raw: Record<string, string>, secret: string[] = []): string {
@@ -73,9 +71,7 @@ describe("parseConfig", () => {
     ["an uppercase repository", { registry: { server: "ghcr.io", repository: "Owner/Atlas" } }, /atlas:registry\.repository: expected a lowercase repository path/],
     ["local cache without a dir", { cache: { type: "local" } }, /atlas:cache\.dir: is required when atlas:cache\.type is "local"/],
   ])("rejects %s", (_what, input, message) => {
-    const raw = atlas({ ...registry, ...input });
-    for (const [k, v] of Object.entries(raw)) if (v === undefined) delete raw[k];
-    expect(problemsOf(raw)).toMatch(message);
+    expect(problemsOf(atlas({ ...registry, ...input }))).toMatch(message);
   });
 
   it("rejects a registry password given in plaintext, and names the command to fix it", () => {
@@ -109,11 +105,7 @@ describe("the program rejects bad config before registering anything", () => {
     ["atlas:build", { uid: 0 }, /atlas:build\.uid: expected a non-root id/],
     ["atlas:registryPassword", "plain", /atlas:registryPassword: is set in plaintext/],
   ])("%s = %j", async (key, value, message) => {
-    const error = (await runProgram({ stack: "llm", plaintext: { [key]: typeof value === "string" ? value : JSON.stringify(value) } }).catch((e) => e)) as Error & {
-      registered?: unknown[];
-    };
-    expect(error.message).toMatch(message);
-    expect(error.registered).toEqual([]);
+    await expectNothingRegistered(runProgram({ stack: "llm", plaintext: { [key]: typeof value === "string" ? value : JSON.stringify(value) } }), message);
   });
 });
 
@@ -130,9 +122,7 @@ describe("rules that need the plan also run before anything is registered", () =
       /atlas:jupyter\.labs\.b\.port: 8888 on 127\.0\.0\.1 is already published by lab "a"/,
     ],
   ])("%s", async (_what, config, message) => {
-    const error = (await runProgram({ stack: "dev", config }).catch((e) => e)) as Error & { registered?: unknown[] };
-    expect(error.message).toMatch(message);
-    expect(error.registered).toEqual([]);
+    await expectNothingRegistered(runProgram({ stack: "dev", config }), message);
   });
 });
 

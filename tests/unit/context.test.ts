@@ -2,9 +2,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/core/config";
 import { stageRequirementContexts } from "../../src/build/contexts";
-import { planStack } from "../../src/core/plan";
+import { planFor } from "./check-fixtures";
 import { useScratchDirs } from "./harness";
 
 const scratch = useScratchDirs();
@@ -19,15 +18,7 @@ function project(files: Record<string, string>): string {
 }
 
 function plan(materials: boolean) {
-  const config = parseConfig(
-    {
-      "atlas:tier": "llm",
-      "atlas:materials": String(materials),
-      "atlas:registry": JSON.stringify({ server: "ghcr.io", repository: "o/atlas" }),
-    },
-    new Set(),
-  );
-  return planStack(config, { stack: "s", version: "0.6", revision: "r", source: "src" });
+  return planFor({ tier: "llm", materials }, "s");
 }
 
 describe("stageRequirementContexts", () => {

@@ -7,11 +7,31 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, vi } from "vitest";
+import { afterAll, expect, vi } from "vitest";
+import { parseConfig } from "../../src/core/config";
+import { StackPlan, planStack } from "../../src/core/plan";
+import { planInputs } from "../../src/core/project";
 import { readStackFile } from "../../src/core/stack-file";
 
 export const ROOT = join(__dirname, "..", "..");
 export const PROJECT = "atlas";
+
+/** Resource types the program registers, as the engine records them. */
+export const TYPE = {
+  image: "docker-build:index:Image",
+  index: "docker-build:index:Index",
+  container: "docker:index/container:Container",
+  remoteImage: "docker:index/remoteImage:RemoteImage",
+  volume: "docker:index/volume:Volume",
+  labToken: "pulumi-nodejs:dynamic/lab:Token",
+  lab: "atlas:lab:JupyterLab",
+} as const;
+
+/** The guide's default base image (torch 2.10.0, CUDA 13.0), and the full stack's (torch 2.9.1, CUDA 12.8, what vllm 0.15.1 needs). */
+export const BASE_IMAGE = {
+  guide: "pytorch/pytorch:2.10.0-cuda13.0-cudnn9-devel",
+  full: "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-devel",
+} as const;
 
 export interface Recorded {
   type: string;
@@ -20,9 +40,28 @@ export interface Recorded {
   id: string;
 }
 
-/** A stack file's `config:` as the engine passes it (src/core/stack-file.ts). */
-export function stackFileConfig(stack: string): Record<string, string> {
-  return readStackFile(ROOT, stack);
+/** Config values as the engine passes them: strings as they are, anything else as JSON text; undefined drops the key. */
+export function engineConfig(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
+}
+
+/** `atlas:` keys written without the prefix (`{tier: "llm"}`), as the engine passes them. */
+export function atlasKeys(keys: Record<string, unknown>): Record<string, string> {
+  return engineConfig(Object.fromEntries(Object.entries(keys).map(([k, v]) => [`atlas:${k}`, v])));
+}
+
+/** A committed stack file's config (src/core/stack-file.ts) with `overrides` (full keys) on top, as the engine passes it. */
+export function stackFileWith(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+  return { ...readStackFile(ROOT, stack), ...engineConfig(overrides) };
+}
+
+/** The StackPlan the program computes for a committed stack with `overrides` on top, without the engine. */
+export function planFromStackFile(stack: string, overrides: Record<string, unknown> = {}): StackPlan {
+  return planStack(parseConfig(stackFileWith(stack, overrides), new Set()), planInputs(ROOT, stack));
 }
 
 export function fakeDigest(seed: string): string {
@@ -81,8 +120,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
     opts.stack,
     opts.preview ?? false,
   );
-  const config: Record<string, string> = opts.fromStackFile === false ? {} : stackFileConfig(opts.stack);
-  for (const [k, v] of Object.entries(opts.config ?? {})) config[k] = typeof v === "string" ? v : JSON.stringify(v);
+  const config = opts.fromStackFile === false ? engineConfig(opts.config ?? {}) : stackFileWith(opts.stack, opts.config);
   for (const [k, v] of Object.entries({ ...opts.secrets, ...opts.plaintext })) config[k] = v;
   pulumi.runtime.setAllConfig(config, Object.keys(opts.secrets ?? {}));
 
@@ -107,6 +145,17 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
       return found[0];
     },
   };
+}
+
+/** Expects the program to fail with `message` before it registered any resource. */
+export async function expectNothingRegistered(run: Promise<RunResult>, message: RegExp): Promise<void> {
+  const error = (await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as (Error & { registered?: Recorded[] }) | undefined;
+  expect(error, "the program was expected to fail").toBeInstanceOf(Error);
+  expect(error!.message).toMatch(message);
+  expect(error!.registered).toEqual([]);
 }
 
 /** Resolves every Output inside a value (secrets included) to its plain value. */

@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { TIERS } from "../../src/core/tiers";
-import { fakeDigest, runProgram, secretValue } from "./harness";
+import { BASE_IMAGE, fakeDigest, runProgram, secretValue, TYPE } from "./harness";
 
-const IMAGE = "docker-build:index:Image";
 
 describe("committed stacks", () => {
   it("dev builds only tier 0, pushed to the local registry with v<VERSION>-base", async () => {
     const run = await runProgram({ stack: "dev" });
-    const images = run.byType(IMAGE);
+    const images = run.byType(TYPE.image);
     expect(images.map((i) => i.name)).toEqual(["atlas-base"]);
     const base = images[0].inputs;
     expect(base.tags).toEqual(["registry.localhost:5000/atlas:v0.6-base"]);
@@ -27,7 +26,7 @@ describe("committed stacks", () => {
 
   it("llm builds base then llm, the llm stage FROM the base ref pinned by digest", async () => {
     const run = await runProgram({ stack: "llm" });
-    const images = run.byType(IMAGE);
+    const images = run.byType(TYPE.image);
     expect(images.map((i) => i.name)).toEqual(["atlas-base", "atlas-llm"]);
     const [base, llm] = images.map((i) => i.inputs);
     const baseRef = `ghcr.io/chenzhuyu2004/atlas:v0.6-base@${fakeDigest(`atlas-base:${JSON.stringify(base.buildArgs)}`)}`;
@@ -43,11 +42,11 @@ describe("committed stacks", () => {
 
   it("full builds the three tiers with materials, each chained on the one below by digest", async () => {
     const run = await runProgram({ stack: "full" });
-    const images = run.byType(IMAGE);
+    const images = run.byType(TYPE.image);
     expect(images.map((i) => i.name)).toEqual(["atlas-base", "atlas-llm", "atlas-full"]);
     const [base, llm, full] = images.map((i) => i.inputs);
     expect(base.buildArgs.ENABLE_MATERIALS).toBe("1");
-    expect(base.buildArgs.BASE_IMAGE).toBe("pytorch/pytorch:2.9.1-cuda12.8-cudnn9-devel");
+    expect(base.buildArgs.BASE_IMAGE).toBe(BASE_IMAGE.full);
     expect(images.map((i) => i.inputs.tags[0])).toEqual([
       "ghcr.io/chenzhuyu2004/atlas:v0.6-base-materials",
       "ghcr.io/chenzhuyu2004/atlas:v0.6-llm-materials",
@@ -61,14 +60,14 @@ describe("committed stacks", () => {
   it("each tier gets exactly the build args its stage declares in the tier model", async () => {
     const run = await runProgram({ stack: "full" });
     for (const tier of TIERS) {
-      expect(Object.keys(run.one(IMAGE, `atlas-${tier.name}`).inputs.buildArgs).sort()).toEqual([...tier.buildArgs].sort());
+      expect(Object.keys(run.one(TYPE.image, `atlas-${tier.name}`).inputs.buildArgs).sort()).toEqual([...tier.buildArgs].sort());
     }
   });
 
   it("every tier reads only its own staged requirements context", async () => {
     const run = await runProgram({ stack: "full" });
     for (const tier of TIERS) {
-      const inputs = run.one(IMAGE, `atlas-${tier.name}`).inputs;
+      const inputs = run.one(TYPE.image, `atlas-${tier.name}`).inputs;
       expect(inputs.context.location).toBe("docker");
       expect(inputs.dockerfile.location).toBe("docker/Dockerfile");
       expect(inputs.context.named.requirements).toEqual({ location: `.atlas/contexts/full/${tier.name}` });
@@ -87,15 +86,15 @@ describe("committed stacks", () => {
 describe("image settings from config", () => {
   it("passes registry credentials with the password as a secret", async () => {
     const run = await runProgram({ stack: "llm", secrets: { "atlas:registryPassword": "s3cr3t-token" } });
-    for (const image of run.byType(IMAGE)) {
+    for (const image of run.byType(TYPE.image)) {
       // The whole registries list is marked secret because the password in it is.
       expect(secretValue(image.inputs.registries)).toEqual([{ address: "ghcr.io", username: "chenzhuyu2004", password: "s3cr3t-token" }]);
     }
   });
 
   it("changing maxJobs changes the MAX_JOBS arg on every tier, and uid only on tier 0", async () => {
-    const run = await runProgram({ stack: "full", config: { "atlas:build": { baseImage: "pytorch/pytorch:2.9.1-cuda12.8-cudnn9-devel", maxJobs: 1, gid: 2000 } } });
-    const args = run.byType(IMAGE).map((i) => i.inputs.buildArgs);
+    const run = await runProgram({ stack: "full", config: { "atlas:build": { baseImage: BASE_IMAGE.full, maxJobs: 1, gid: 2000 } } });
+    const args = run.byType(TYPE.image).map((i) => i.inputs.buildArgs);
     expect(args.map((a) => a.MAX_JOBS)).toEqual(["1", "1", "1"]);
     expect(args.map((a) => a.USER_GID)).toEqual(["2000", undefined, undefined]);
   });
@@ -105,7 +104,7 @@ describe("image settings from config", () => {
       stack: "llm",
       config: { "atlas:build": { noCache: true, platforms: ["linux/amd64", "linux/arm64"], builder: "team-cluster" } },
     });
-    for (const image of run.byType(IMAGE)) {
+    for (const image of run.byType(TYPE.image)) {
       expect(image.inputs.noCache).toBe(true);
       expect(image.inputs.platforms).toEqual(["linux/amd64", "linux/arm64"]);
       expect(image.inputs.builder).toEqual({ name: "team-cluster" });
@@ -114,27 +113,27 @@ describe("image settings from config", () => {
 
   it("cache can go to a local directory (max mode kept via raw), GitHub Actions, inline or off", async () => {
     const local = await runProgram({ stack: "llm", config: { "atlas:cache": { type: "local", dir: "/var/cache/atlas" } } });
-    expect(local.one(IMAGE, "atlas-llm").inputs.cacheTo).toEqual([{ raw: "type=local,dest=/var/cache/atlas/cache-llm,mode=max" }]);
-    expect(local.one(IMAGE, "atlas-llm").inputs.cacheFrom).toEqual([
+    expect(local.one(TYPE.image, "atlas-llm").inputs.cacheTo).toEqual([{ raw: "type=local,dest=/var/cache/atlas/cache-llm,mode=max" }]);
+    expect(local.one(TYPE.image, "atlas-llm").inputs.cacheFrom).toEqual([
       { local: { src: "/var/cache/atlas/cache-llm" } },
       { local: { src: "/var/cache/atlas/cache-base" } },
     ]);
     const gha = await runProgram({ stack: "llm", config: { "atlas:cache": { type: "gha", mode: "min" } } });
-    expect(gha.one(IMAGE, "atlas-base").inputs.cacheTo).toEqual([{ gha: { scope: "atlas-cache-base", mode: "min" } }]);
+    expect(gha.one(TYPE.image, "atlas-base").inputs.cacheTo).toEqual([{ gha: { scope: "atlas-cache-base", mode: "min" } }]);
     const inline = await runProgram({ stack: "llm", config: { "atlas:cache": { type: "inline" } } });
-    expect(inline.one(IMAGE, "atlas-llm").inputs.cacheTo).toEqual([{ inline: {} }]);
-    expect(inline.one(IMAGE, "atlas-llm").inputs.cacheFrom).toEqual([
+    expect(inline.one(TYPE.image, "atlas-llm").inputs.cacheTo).toEqual([{ inline: {} }]);
+    expect(inline.one(TYPE.image, "atlas-llm").inputs.cacheFrom).toEqual([
       { registry: { ref: "ghcr.io/chenzhuyu2004/atlas:v0.6-llm" } },
       { registry: { ref: "ghcr.io/chenzhuyu2004/atlas:v0.6-base" } },
     ]);
     const off = await runProgram({ stack: "llm", config: { "atlas:cache": { type: "off" } } });
-    expect(off.one(IMAGE, "atlas-llm").inputs.cacheTo).toEqual([]);
-    expect(off.one(IMAGE, "atlas-llm").inputs.cacheFrom).toEqual([]);
+    expect(off.one(TYPE.image, "atlas-llm").inputs.cacheTo).toEqual([]);
+    expect(off.one(TYPE.image, "atlas-llm").inputs.cacheFrom).toEqual([]);
   });
 
   it("OCI labels carry title, version, revision and source", async () => {
     const run = await runProgram({ stack: "dev" });
-    const labels = run.one(IMAGE, "atlas-base").inputs.labels;
+    const labels = run.one(TYPE.image, "atlas-base").inputs.labels;
     expect(labels["org.opencontainers.image.version"]).toBe("v0.6-base");
     expect(labels["org.opencontainers.image.title"]).toBe("atlas base");
     expect(labels["org.opencontainers.image.revision"]).toMatch(/^([0-9a-f]{40}|unknown)$/);
@@ -143,6 +142,6 @@ describe("image settings from config", () => {
 
   it("does not build on preview", async () => {
     const run = await runProgram({ stack: "dev", preview: true });
-    expect(run.one(IMAGE, "atlas-base").inputs.buildOnPreview).toBe(false);
+    expect(run.one(TYPE.image, "atlas-base").inputs.buildOnPreview).toBe(false);
   });
 });

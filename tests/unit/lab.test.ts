@@ -5,14 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, LabConfig, labSchema } from "../../src/core/config";
 import { LAB_PORT, TOKEN_FILE, dockerRunArgs, labContainerSpec, labsProblems } from "../../src/lab/container-spec";
 import { TOKEN_BYTES, newToken, tokenProvider } from "../../src/lab/token";
-import { fakeDigest, isSecret, runProgram, RunResult, secretValue, useScratchDirs } from "./harness";
+import { fakeDigest, isSecret, runProgram, RunResult, secretValue, TYPE, useScratchDirs } from "./harness";
 import { OptionsTap, tapResourceOptions } from "./resource-options";
 
-const CONTAINER = "docker:index/container:Container";
-const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
-const VOLUME = "docker:index/volume:Volume";
-const TOKEN = "pulumi-nodejs:dynamic/lab:Token";
-const LAB = "atlas:lab:JupyterLab";
 
 const SECRET_TOKEN = "lab-token-0123456789abcdef";
 
@@ -33,7 +28,7 @@ function devWithLabs(labs: Record<string, unknown>, opts: { token?: string | nul
 }
 
 function container(run: RunResult, lab = "main") {
-  return run.one(CONTAINER, `lab-${lab}-container`).inputs;
+  return run.one(TYPE.container, `lab-${lab}-container`).inputs;
 }
 
 /** The program's exports as the engine sees them, before unwrapping (runProgram already imported it). */
@@ -54,10 +49,10 @@ async function expectProgramError(run: Promise<unknown>, message: RegExp): Promi
 describe("the dev stack's lab", () => {
   it("runs lab main on the base tier pulled by digest, kept locally, with every GPU", async () => {
     const run = await runProgram({ stack: "dev" });
-    expect(run.byType(LAB).map((l) => l.name)).toEqual(["lab-main"]);
+    expect(run.byType(TYPE.lab).map((l) => l.name)).toEqual(["lab-main"]);
     const baseRef = (run.outputs.tiers as Record<string, { ref: string }>).base.ref;
     expect(baseRef).toMatch(/\/atlas:v0\.6-base@sha256:[0-9a-f]{64}$/);
-    const image = run.one(REMOTE_IMAGE, "lab-main-image").inputs;
+    const image = run.one(TYPE.remoteImage, "lab-main-image").inputs;
     expect(image.name).toBe(baseRef);
     expect(image.keepLocally).toBe(true);
     const c = container(run);
@@ -68,18 +63,18 @@ describe("the dev stack's lab", () => {
     expect(c.envs).toEqual(expect.arrayContaining(["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=compute,utility"]));
     expect(c.ports).toEqual([{ internal: 8888, external: 8888, ip: "127.0.0.1", protocol: "tcp" }]);
     expect(c.mounts).toEqual([{ type: "volume", source: "atlas-dev-workspace", target: "/workspace" }]);
-    expect(run.one(VOLUME, "lab-main-workspace").inputs.name).toBe("atlas-dev-workspace");
-    expect(tap.of(VOLUME, "lab-main-workspace").retainOnDelete).toBe(true);
+    expect(run.one(TYPE.volume, "lab-main-workspace").inputs.name).toBe("atlas-dev-workspace");
+    expect(tap.of(TYPE.volume, "lab-main-workspace").retainOnDelete).toBe(true);
   });
 
   it("generates the token once per stack, kept in the state as a secret, when atlas:jupyterToken is unset", async () => {
     const run = await runProgram({ stack: "dev" });
-    expect(run.byType(TOKEN).map((t) => t.name)).toEqual(["atlas-jupyter-token"]);
-    const token = secretValue(run.one(TOKEN, "atlas-jupyter-token").inputs.value) as string;
+    expect(run.byType(TYPE.labToken).map((t) => t.name)).toEqual(["atlas-jupyter-token"]);
+    const token = secretValue(run.one(TYPE.labToken, "atlas-jupyter-token").inputs.value) as string;
     expect(token).toMatch(new RegExp(`^[0-9a-f]{${TOKEN_BYTES * 2}}$`));
     // The mocks echo the placeholder input; the real provider draws its own on create (tested below).
-    expect(tap.of(TOKEN, "atlas-jupyter-token").ignoreChanges).toEqual(["value"]);
-    expect(tap.of(TOKEN, "atlas-jupyter-token").additionalSecretOutputs).toEqual(["value"]);
+    expect(tap.of(TYPE.labToken, "atlas-jupyter-token").ignoreChanges).toEqual(["value"]);
+    expect(tap.of(TYPE.labToken, "atlas-jupyter-token").additionalSecretOutputs).toEqual(["value"]);
     expect(secretValue(container(run).uploads)).toEqual([expect.objectContaining({ file: TOKEN_FILE, content: token })]);
     expect(run.outputs.jupyterUrl).toBe(`http://127.0.0.1:8888/lab?token=${token}`);
   });
@@ -87,7 +82,7 @@ describe("the dev stack's lab", () => {
   it("exports jupyterUrl and labs.main.url as secrets, and the container name", async () => {
     const run = await runProgram({ stack: "dev", secrets: { "atlas:jupyterToken": SECRET_TOKEN } });
     const exported = await programExports();
-    expect(run.byType(LAB), "the program module was reused, not run again").toHaveLength(1);
+    expect(run.byType(TYPE.lab), "the program module was reused, not run again").toHaveLength(1);
     expect(await isSecret(exported.jupyterUrl)).toBe(true);
     const labs = exported.labs as Record<string, { url: pulumi.Output<string> }>;
     expect(await isSecret(labs.main.url)).toBe(true);
@@ -97,7 +92,7 @@ describe("the dev stack's lab", () => {
 
   it("previews without unknowns: the lab, its image and a secret URL", async () => {
     const run = await runProgram({ stack: "dev", preview: true });
-    expect(run.byType(CONTAINER).map((c) => c.name)).toEqual(["lab-main-container"]);
+    expect(run.byType(TYPE.container).map((c) => c.name)).toEqual(["lab-main-container"]);
     expect(await isSecret((await programExports()).jupyterUrl)).toBe(true);
     expect(run.outputs.jupyterUrl).toMatch(/^http:\/\/127\.0\.0\.1:8888\/lab\?token=[0-9a-f]{48}$/);
   });
@@ -141,16 +136,16 @@ describe("container security defaults", () => {
 
   it("replaces the container delete-first, inside the lab component", async () => {
     await devWithLabs({ main: {} });
-    const options = tap.of(CONTAINER, "lab-main-container");
+    const options = tap.of(TYPE.container, "lab-main-container");
     expect(options.deleteBeforeReplace).toBe(true);
     expect(options.parent).toMatch(/atlas:lab:JupyterLab::lab-main$/);
-    expect(tap.of(REMOTE_IMAGE, "lab-main-image").parent).toMatch(/::lab-main$/);
+    expect(tap.of(TYPE.remoteImage, "lab-main-image").parent).toMatch(/::lab-main$/);
   });
 
   it("a new tier digest replaces the image and therefore the container", async () => {
     const a = await devWithLabs({ main: {} });
     const b = await devWithLabs({ main: {} }, { config: { "atlas:build": { maxJobs: 4 } } });
-    expect(b.one(REMOTE_IMAGE, "lab-main-image").inputs.name).not.toBe(a.one(REMOTE_IMAGE, "lab-main-image").inputs.name);
+    expect(b.one(TYPE.remoteImage, "lab-main-image").inputs.name).not.toBe(a.one(TYPE.remoteImage, "lab-main-image").inputs.name);
     expect(container(b).image).not.toBe(container(a).image);
   });
 });
@@ -158,7 +153,7 @@ describe("container security defaults", () => {
 describe("the token", () => {
   it("atlas:jupyterToken is uploaded as a secret file the lab user can read, and nothing else carries it", async () => {
     const run = await devWithLabs({ main: {} });
-    expect(run.byType(TOKEN)).toEqual([]);
+    expect(run.byType(TYPE.labToken)).toEqual([]);
     const c = container(run);
     expect(secretValue(c.uploads)).toEqual([{ file: TOKEN_FILE, content: SECRET_TOKEN, permissions: "0444" }]);
     expect(c.envs).toContain(`ATLAS_TOKEN_FILE=${TOKEN_FILE}`);
@@ -174,10 +169,10 @@ describe("the token", () => {
 
   it("one generated token serves every lab of the stack", async () => {
     const run = await devWithLabs({ a: { port: 8888 }, b: { port: 8889, gpus: "none", workspace: { volume: "b-notebooks" } } }, { token: null });
-    expect(run.byType(TOKEN)).toHaveLength(1);
-    expect(run.byType(CONTAINER).map((c) => c.name).sort()).toEqual(["lab-a-container", "lab-b-container"]);
-    const token = secretValue(run.one(TOKEN, "atlas-jupyter-token").inputs.value);
-    for (const c of run.byType(CONTAINER)) expect((secretValue(c.inputs.uploads) as { content: string }[])[0].content).toBe(token);
+    expect(run.byType(TYPE.labToken)).toHaveLength(1);
+    expect(run.byType(TYPE.container).map((c) => c.name).sort()).toEqual(["lab-a-container", "lab-b-container"]);
+    const token = secretValue(run.one(TYPE.labToken, "atlas-jupyter-token").inputs.value);
+    for (const c of run.byType(TYPE.container)) expect((secretValue(c.inputs.uploads) as { content: string }[])[0].content).toBe(token);
   });
 
   it("refuses JUPYTER_TOKEN in a lab's env, and variables the lab owns", async () => {
@@ -189,7 +184,7 @@ describe("the token", () => {
       devWithLabs({ main: { env: { NVIDIA_VISIBLE_DEVICES: "1" } } }),
       /atlas:jupyter\.labs\.main\.env\.NVIDIA_VISIBLE_DEVICES: is set by ATLAS for every lab/,
     );
-    expect(tap.names().filter((n) => n.startsWith(CONTAINER) || n.startsWith(TOKEN))).toEqual([]);
+    expect(tap.names().filter((n) => n.startsWith(TYPE.container) || n.startsWith(TYPE.labToken))).toEqual([]);
   });
 
   it("passes other env through", async () => {
@@ -239,15 +234,15 @@ describe("workspace and resources", () => {
   it("a host path is bind-mounted at /workspace, with no volume resource", async () => {
     const run = await devWithLabs({ main: { workspace: { hostPath: dir } } });
     expect(container(run).mounts).toEqual([{ type: "bind", source: dir, target: "/workspace" }]);
-    expect(run.byType(VOLUME)).toEqual([]);
+    expect(run.byType(TYPE.volume)).toEqual([]);
   });
 
   it("a named volume is a resource kept on destroy, and the container depends on it", async () => {
     const run = await devWithLabs({ main: { workspace: { volume: "notebooks" } } });
     expect(container(run).mounts).toEqual([{ type: "volume", source: "notebooks", target: "/workspace" }]);
-    expect(run.one(VOLUME, "lab-main-workspace").inputs).toEqual({ name: "notebooks" });
-    expect(tap.of(VOLUME, "lab-main-workspace").retainOnDelete).toBe(true);
-    expect(tap.of(CONTAINER, "lab-main-container").dependencies).toEqual(expect.arrayContaining([expect.stringMatching(/docker:index\/volume:Volume::lab-main-workspace$/)]));
+    expect(run.one(TYPE.volume, "lab-main-workspace").inputs).toEqual({ name: "notebooks" });
+    expect(tap.of(TYPE.volume, "lab-main-workspace").retainOnDelete).toBe(true);
+    expect(tap.of(TYPE.container, "lab-main-container").dependencies).toEqual(expect.arrayContaining([expect.stringMatching(/docker:index\/volume:Volume::lab-main-workspace$/)]));
   });
 
   it("shm size, memory and cpus reach the container in MiB and CPUs", async () => {
@@ -260,7 +255,7 @@ describe("workspace and resources", () => {
   it("a stack that does not push runs the tier by its local tag, replaced when the digest changes", async () => {
     const run = await devWithLabs({ main: {} }, { config: { "atlas:push": false, "atlas:cache": { type: "off" } } });
     const base = (run.outputs.tiers as Record<string, { tags: string[]; digest: string }>).base;
-    const image = run.one(REMOTE_IMAGE, "lab-main-image").inputs;
+    const image = run.one(TYPE.remoteImage, "lab-main-image").inputs;
     expect(image.name).toBe(base.tags[0]);
     expect(image.name).not.toContain("@");
     expect(image.triggers).toEqual({ digest: base.digest });
@@ -270,21 +265,21 @@ describe("workspace and resources", () => {
 describe("disabled labs", () => {
   it("register nothing: no image, volume, container or token, and no URL", async () => {
     const run = await devWithLabs({ main: { enabled: false } }, { token: null });
-    for (const type of [LAB, CONTAINER, REMOTE_IMAGE, VOLUME, TOKEN]) expect(run.byType(type)).toEqual([]);
+    for (const type of [TYPE.lab, TYPE.container, TYPE.remoteImage, TYPE.volume, TYPE.labToken]) expect(run.byType(type)).toEqual([]);
     expect(run.outputs.jupyterUrl).toBeUndefined();
     expect(run.outputs.labs).toEqual({});
   });
 
   it("only the enabled ones run, and jupyterUrl is the first enabled lab's", async () => {
     const run = await devWithLabs({ off: { enabled: false, port: 8888 }, on: { port: 8888 } });
-    expect(run.byType(LAB).map((l) => l.name)).toEqual(["lab-on"]);
+    expect(run.byType(TYPE.lab).map((l) => l.name)).toEqual(["lab-on"]);
     // A disabled lab holds neither its port nor its volume.
     expect(run.outputs.jupyterUrl).toBe(`http://127.0.0.1:8888/lab?token=${SECRET_TOKEN}`);
   });
 
   it("a stack without labs has none", async () => {
     const run = await runProgram({ stack: "llm" });
-    for (const type of [LAB, CONTAINER, REMOTE_IMAGE, VOLUME, TOKEN]) expect(run.byType(type)).toEqual([]);
+    for (const type of [TYPE.lab, TYPE.container, TYPE.remoteImage, TYPE.volume, TYPE.labToken]) expect(run.byType(type)).toEqual([]);
   });
 });
 
