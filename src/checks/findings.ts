@@ -2,7 +2,9 @@
  * Findings: what every check (requirements, compatibility gate, pre-check)
  * reports. One shape, so the program, the commands and the tests treat them alike.
  */
-import { EXIT } from "../core/command";
+import { Command, EXIT, StackArgs, stackCommand } from "../core/command";
+import { StackPlan, tiersSummary } from "../core/plan";
+import { loadStack } from "../core/stacks";
 
 export type Severity = "pass" | "warn" | "fail";
 
@@ -37,16 +39,29 @@ export function summaryLine(findings: readonly Finding[], suffix = ""): string {
   return `${failed ? "FAILED" : "ok"}: ${failed} failed, ${warned} warnings${suffix}`;
 }
 
-/** What pre-check and resolve print below their header line: the findings, the summary; the exit code. */
-export function reportFindings(print: (line: string) => void, findings: readonly Finding[]): number {
-  for (const f of findings) print(findingLine(f));
-  print(summaryLine(findings));
-  return exitCode(findings);
-}
-
 /** EXIT.failed when a finding failed. */
 export function exitCode(findings: readonly Finding[]): number {
   return failures(findings).length ? EXIT.failed : EXIT.ok;
+}
+
+/** A command's header line for one stack: "check llm: tiers base, llm, base image …". */
+export function stackHeader(command: string, plan: StackPlan, detail: string): string {
+  return `${command} ${plan.stack}: ${tiersSummary(plan)}, ${detail}`;
+}
+
+/**
+ * A command over one stack that reports findings (pre-check, resolve): its
+ * header line (`detail` ends it), each finding, the summary; exit 1 when one failed.
+ */
+export function findingsCommand(name: string, usage: string, find: (root: string, plan: StackPlan) => Promise<Finding[]>, detail: (plan: StackPlan) => string): Command<StackArgs> {
+  return stackCommand(name, usage, [], async ({ stack }, { root, out }) => {
+    const plan = loadStack(root, stack);
+    out(stackHeader(name, plan, detail(plan)));
+    const findings = await find(root, plan);
+    for (const f of findings) out(findingLine(f));
+    out(summaryLine(findings));
+    return exitCode(findings);
+  });
 }
 
 /** Thrown by the program when a check fails: the preview stops before any resource is registered. */

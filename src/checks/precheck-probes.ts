@@ -11,27 +11,9 @@ import * as https from "node:https";
 import * as tls from "node:tls";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
-import { stackCommand } from "../core/command";
-import { StackPlan, tiersSummary } from "../core/plan";
-import { loadStack } from "../core/stacks";
-import { Finding, reportFindings } from "./findings";
-import {
-  BuilderFacts,
-  BuilderInfo,
-  DiskFacts,
-  DockerFacts,
-  GB,
-  GpuFacts,
-  RegistryFacts,
-  daemonNeededFor,
-  evaluateBuilder,
-  evaluateDisk,
-  evaluateDocker,
-  evaluateGpu,
-  evaluateRegistry,
-  gpuLabs,
-  lightFindings,
-} from "./precheck";
+import { StackPlan } from "../core/plan";
+import { Finding, findingsCommand } from "./findings";
+import { BuilderFacts, BuilderInfo, DiskFacts, DockerFacts, GB, GpuFacts, RegistryFacts, daemonNeededFor, evaluateBuilder, evaluateDisk, evaluateDocker, evaluateGpu, evaluateRegistry, gpuLabs, lightFindings } from "./precheck";
 import { buildxCommand } from "./toolchain";
 
 export const COMMAND_TIMEOUT_MS = 15_000;
@@ -318,13 +300,6 @@ export async function runPrecheck(root: string, plan: StackPlan, env: NodeJS.Pro
  * needs. The registry password comes from ATLAS_REGISTRY_PASSWORD, never from
  * the stack file.
  */
-export const precheckCommand = stackCommand({
-  name: "precheck",
-  usage: "usage: npm run pre-check -- [stack]",
-  flags: [],
-  run: async ({ stack }, { root, out }) => {
-    const plan = loadStack(root, stack);
-    out(`precheck ${stack}: ${tiersSummary(plan)}, builder ${plan.builder ?? "(current)"}, registry ${plan.registry?.server ?? "(none)"}`);
-    return reportFindings(out, await runPrecheck(root, plan));
-  },
-});
+export const precheckCommand = findingsCommand("precheck", "usage: npm run pre-check -- [stack]", (root, plan) => runPrecheck(root, plan), (plan) =>
+  `builder ${plan.builder ?? "(current)"}, registry ${plan.registry?.server ?? "(none)"}`,
+);

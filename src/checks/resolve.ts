@@ -14,12 +14,10 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stackCommand } from "../core/command";
-import { StackPlan, cumulativeRequirements, tiersSummary } from "../core/plan";
+import { StackPlan, cumulativeRequirements } from "../core/plan";
 import { diskSource, tierPackages } from "../core/requirements-files";
-import { loadStack } from "../core/stacks";
 import { loadCompatData, resolverEnvironment, torchPin } from "./compat";
-import { Finding, reportFindings } from "./findings";
+import { Finding, findingsCommand } from "./findings";
 
 /** Per tier; a cold resolve of the full tier reads metadata of ~200 distributions. */
 export const RESOLVE_TIMEOUT_MS = 20 * 60_000;
@@ -172,13 +170,4 @@ export async function resolveStack(root: string, plan: StackPlan): Promise<Findi
   return findings;
 }
 
-export const resolveCommand = stackCommand({
-  name: "resolve",
-  usage: "usage: npm run resolve -- [stack]",
-  flags: [],
-  run: async ({ stack }, { root, out }) => {
-    const plan = loadStack(root, stack);
-    out(`resolve ${stack}: ${tiersSummary(plan)}, base image ${plan.baseImage}`);
-    return reportFindings(out, await resolveStack(root, plan));
-  },
-});
+export const resolveCommand = findingsCommand("resolve", "usage: npm run resolve -- [stack]", resolveStack, (plan) => `base image ${plan.baseImage}`);

@@ -6,13 +6,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { releaseFindings } from "../build/releases";
 import { stackCommand } from "../core/command";
-import { StackPlan, tiersSummary } from "../core/plan";
+import { StackPlan } from "../core/plan";
 import { diskSource, tierPackages } from "../core/requirements-files";
 import { committedStacks, loadStack } from "../core/stacks";
 import { labsProblems } from "../lab/container-spec";
 import { compatFindings, loadCompatData } from "./compat";
 import { readDockerfileFindings } from "./dockerfile";
-import { CheckFailed, Finding, exitCode, failures, findingLine, formatFinding, summaryLine } from "./findings";
+import { CheckFailed, Finding, exitCode, failures, findingLine, formatFinding, stackHeader, summaryLine } from "./findings";
 import { lightFindings } from "./precheck";
 import { requirementsFindings } from "./requirements";
 
@@ -53,7 +53,7 @@ export function checkStacks(root: string, stacks: readonly string[], print: (lin
   const all: Finding[] = [];
   for (const name of stacks) {
     const plan = loadStack(root, name);
-    print(`check ${name}: ${tiersSummary(plan)}, base image ${plan.baseImage}`);
+    print(stackHeader("check", plan, `base image ${plan.baseImage}`));
     for (const f of staticFindings(root, plan)) {
       // File-level findings are the same for every stack: print and count them once.
       const text = formatFinding(f);
@@ -68,9 +68,6 @@ export function checkStacks(root: string, stacks: readonly string[], print: (lin
 }
 
 /** `npm run check -- [stack] [--all]`; `--all` checks every committed stack. */
-export const checkCommand = stackCommand({
-  name: "check",
-  usage: "usage: npm run check -- [stack] [--all]",
-  flags: ["--all"],
-  run: ({ stack, flags }, { root, out }) => checkStacks(root, flags.has("--all") ? committedStacks(root) : [stack], out),
-});
+export const checkCommand = stackCommand("check", "usage: npm run check -- [stack] [--all]", ["--all"], ({ stack, flags }, { root, out }) =>
+  checkStacks(root, flags.has("--all") ? committedStacks(root) : [stack], out),
+);

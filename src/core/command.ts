@@ -58,8 +58,8 @@ export function parseStackArgs(argv: readonly string[], known: readonly string[]
 }
 
 /** A command over `[stack] [--flag ...]`, the arguments of every command but tag. */
-export function stackCommand(spec: { name: string; usage: string; flags: readonly string[]; run: Command<StackArgs>["run"] }): Command<StackArgs> {
-  return { name: spec.name, usage: spec.usage, parse: (argv) => parseStackArgs(argv, spec.flags), run: spec.run };
+export function stackCommand(name: string, usage: string, flags: readonly string[], run: Command<StackArgs>["run"]): Command<StackArgs> {
+  return { name, usage, parse: (argv) => parseStackArgs(argv, flags), run };
 }
 
 const processIO: CommandIO = { root: PROJECT_ROOT, out: (line) => console.log(line), err: (line) => console.error(line) };

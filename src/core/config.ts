@@ -15,16 +15,10 @@ export const SECRET_KEYS = ["registryPassword", "jupyterToken", "pipIndexUrl"] a
 const tierSchema = z
   .union([z.string(), z.number()])
   .transform((v, ctx) => {
-    const s = String(v);
-    const tier = tierByAlias(s);
-    if (!tier) {
-      ctx.addIssue({
-        code: "custom",
-        message: `expected one of ${TIER_NAMES.join(", ")} (or BUILD_TIER ${TIER_LEVELS.join(", ")}), found ${JSON.stringify(v)}`,
-      });
-      return z.NEVER;
-    }
-    return tier;
+    const tier = tierByAlias(String(v));
+    if (tier) return tier;
+    ctx.addIssue({ code: "custom", message: `expected one of ${TIER_NAMES.join(", ")} (or BUILD_TIER ${TIER_LEVELS.join(", ")}), found ${JSON.stringify(v)}` });
+    return z.NEVER;
   });
 
 const imageRef = z.string().refine(isImageRef, {

@@ -130,19 +130,14 @@ export function bakeFile(plan: StackPlan): BakeFile {
  * are staged first, as the program does, so `docker buildx bake -f <file>`
  * works from the project root right away.
  */
-export const bakeCommand = stackCommand({
-  name: "bake",
-  usage: "usage: npm run -s bake -- [stack] [--no-stage] > docker-bake.json",
-  flags: ["--no-stage"],
-  run: ({ stack, flags }, { root, out, err }) => {
-    const plan = loadStack(root, stack);
-    if (!flags.has("--no-stage")) {
-      stageRequirementContexts(root, plan);
-      err(`staged requirements contexts: ${plan.tiers.map((t) => t.requirementsContext).join(", ")}`);
-    }
-    // A bake file has no builder field: the stack's builder goes on the command line.
-    if (plan.builder) err(`this stack builds on builder ${plan.builder}: docker buildx bake --builder ${plan.builder} -f <file>`);
-    out(JSON.stringify(bakeFile(plan), null, 2));
-    return EXIT.ok;
-  },
+export const bakeCommand = stackCommand("bake", "usage: npm run -s bake -- [stack] [--no-stage] > docker-bake.json", ["--no-stage"], ({ stack, flags }, { root, out, err }) => {
+  const plan = loadStack(root, stack);
+  if (!flags.has("--no-stage")) {
+    stageRequirementContexts(root, plan);
+    err(`staged requirements contexts: ${plan.tiers.map((t) => t.requirementsContext).join(", ")}`);
+  }
+  // A bake file has no builder field: the stack's builder goes on the command line.
+  if (plan.builder) err(`this stack builds on builder ${plan.builder}: docker buildx bake --builder ${plan.builder} -f <file>`);
+  out(JSON.stringify(bakeFile(plan), null, 2));
+  return EXIT.ok;
 });

@@ -199,23 +199,20 @@ export function extractMermaidBlock(readme: string): string | undefined {
   return readme.slice(begin, end + MERMAID_END.length);
 }
 
+const PLAN_USAGE = "usage: npm run -s plan -- [stack] [--json]   |   npx ts-node --transpile-only bin/plan.ts --mermaid";
+
 /**
  * `npm run -s plan -- [stack] [--json]`: the plan view, exit 1 when the gate
  * fails or a release is invalid. `--mermaid`: the README's tier-chain block,
  * from every committed stack.
  */
-export const planCommand = stackCommand({
-  name: "plan",
-  usage: "usage: npm run -s plan -- [stack] [--json]   |   npx ts-node --transpile-only bin/plan.ts --mermaid",
-  flags: ["--json", "--mermaid"],
-  run: ({ stack, flags }, { root, out }) => {
-    if (flags.has("--mermaid")) {
-      out(mermaidBlock(committedStacks(root).map((s) => loadStack(root, s))));
-      return EXIT.ok;
-    }
-    const plan = loadStack(root, stack);
-    const view = planView(plan, { gate: compatibilityGate(root, plan) });
-    out(flags.has("--json") ? JSON.stringify(view, null, 2) : formatPlanView(view));
-    return view.gate.status === "fail" || view.releaseProblems.length ? EXIT.failed : EXIT.ok;
-  },
+export const planCommand = stackCommand("plan", PLAN_USAGE, ["--json", "--mermaid"], ({ stack, flags }, { root, out }) => {
+  if (flags.has("--mermaid")) {
+    out(mermaidBlock(committedStacks(root).map((s) => loadStack(root, s))));
+    return EXIT.ok;
+  }
+  const plan = loadStack(root, stack);
+  const view = planView(plan, { gate: compatibilityGate(root, plan) });
+  out(flags.has("--json") ? JSON.stringify(view, null, 2) : formatPlanView(view));
+  return view.gate.status === "fail" || view.releaseProblems.length ? EXIT.failed : EXIT.ok;
 });

@@ -87,7 +87,7 @@ describe("command helpers", () => {
   it("every command exits 0 when done, 1 when a check failed, 2 when it could not run, naming itself", async () => {
     const err: string[] = [];
     const io = { root: ROOT, out: () => {}, err: (l: string) => void err.push(l) };
-    const command = (run: Command<unknown>["run"]) => stackCommand({ name: "demo", usage: "usage: demo [stack]", flags: [], run });
+    const command = (run: Command<unknown>["run"]) => stackCommand("demo", "usage: demo [stack]", [], run);
     expect(await runCommand(command(() => EXIT.ok), [], io)).toBe(0);
     expect(await runCommand(command(async () => EXIT.failed), ["llm"], io)).toBe(1);
     expect(err).toEqual([]);
