@@ -13,7 +13,7 @@ import { bakeFile } from "../../src/export/bake";
 import { committedStacks, loadStack } from "../../src/core/stacks";
 import { SMOKE, TIER_NAMES } from "../../src/core/tiers";
 import { bakePrint, findBuildx, fromBake, fromProgram } from "./bake-compare";
-import { planFromStackFile, ROOT, runProgram, TYPE, useScratchDirs } from "./harness";
+import { planFromStackFile, ROOT, runProgram, scratchCaBundle, TYPE, useScratchDirs } from "./harness";
 
 /** Temporary dirs of this file, removed after it. */
 const scratch = useScratchDirs();
@@ -64,9 +64,7 @@ describe.skipIf(!buildx && !inCI)("buildx bake --print resolves each committed s
   });
 
   it("llm with a CA bundle: buildx reads the secret field as the program's secret id", async () => {
-    const pem = join(scratch(join(tmpdir(), "atlas-ca-")), "ca.pem");
-    writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
-    const overrides = { "atlas:build": { caCertificates: pem } };
+    const { pem, overrides } = scratchCaBundle(scratch);
     const plan = planFromStackFile("llm", overrides);
     const file = join(scratch(join(tmpdir(), "atlas-bake-")), "docker-bake.json");
     writeFileSync(file, JSON.stringify(bakeFile(plan)));

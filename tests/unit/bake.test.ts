@@ -1,13 +1,10 @@
-import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bakeEscape, bakeFile } from "../../src/export/bake";
 import { cacheString } from "../../src/build/caches";
 import { committedStacks, loadStack } from "../../src/core/stacks";
 import { SMOKE, TIER_NAMES } from "../../src/core/tiers";
 import { fromBake, fromProgram } from "./bake-compare";
-import { BASE_IMAGE, planFromStackFile, ROOT, runProgram, TYPE, useScratchDirs } from "./harness";
+import { BASE_IMAGE, planFromStackFile, ROOT, runProgram, scratchCaBundle, TYPE, useScratchDirs } from "./harness";
 
 /** Temporary dirs of this file, removed after it. */
 const scratch = useScratchDirs();
@@ -115,9 +112,7 @@ describe("bake builds what pulumi up builds (program inputs vs bake, field by fi
   });
 
   it("a CA bundle reaches every tier as the same BuildKit secret id (a file for bake, its text for the program)", async () => {
-    const pem = join(scratch(join(tmpdir(), "atlas-ca-")), "ca.pem");
-    writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
-    const overrides = { "atlas:build": { caCertificates: pem } };
+    const { pem, overrides } = scratchCaBundle(scratch);
     const run = await runProgram({ stack: "llm", config: overrides });
     const file = bakeFile(planFromStackFile("llm", overrides));
     for (const image of run.byType(TYPE.image)) {

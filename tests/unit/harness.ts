@@ -5,7 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, vi } from "vitest";
 import { parseConfig } from "../../src/core/config";
@@ -185,6 +186,13 @@ export function secretValue(input: unknown): unknown {
     throw new Error(`expected a secret input, found ${JSON.stringify(input)}`);
   }
   return wrapped.value;
+}
+
+/** A stand-in CA bundle in a scratch dir, and the config override that hands it to a stack's build. */
+export function scratchCaBundle(scratch: (prefix: string) => string): { pem: string; overrides: Record<string, unknown> } {
+  const pem = join(scratch(join(tmpdir(), "atlas-ca-")), "ca.pem");
+  writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+  return { pem, overrides: { "atlas:build": { caCertificates: pem } } };
 }
 
 /**
