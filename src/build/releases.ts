@@ -5,14 +5,13 @@
  * points at exactly the digest the stack built.
  *
  * Validation (planReleases) is pure. ReleaseTags runs it before registering
- * anything of its own. releaseFindings returns the same problems as Findings
- * for src/checks/run-checks.ts collectFindings, which runs before the tier images exist.
+ * anything of its own; checkReleases gives the same problems to the checks
+ * (src/checks/run-checks.ts), which run before the tier images exist.
  */
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { valid as pep440Valid } from "@renovatebot/pep440";
 import { NAMESPACE, ReleaseEntry } from "../core/config";
-import { Finding } from "../checks/findings";
 import { RegistryCredentials } from "./images";
 import { isImageTag } from "../core/image-ref";
 import { StackPlan } from "../core/plan";
@@ -167,16 +166,6 @@ export function checkReleases(releases: readonly ReleaseEntry[], plan: StackPlan
     }
   });
   return { plans, problems };
-}
-
-/** The same problems as Findings, for src/checks/run-checks.ts collectFindings (fails the preview before any resource). */
-export function releaseFindings(releases: readonly ReleaseEntry[], plan: StackPlan): Finding[] {
-  return checkReleases(releases, plan).problems.map((p) => ({
-    severity: "fail",
-    check: "releases",
-    message: `${p.key}: ${p.message}`,
-    fix: `accepted: ${p.accepted}`,
-  }));
 }
 
 /**

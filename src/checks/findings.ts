@@ -1,6 +1,8 @@
 /**
  * Findings: what every check (requirements, compatibility gate, pre-check)
- * reports. One shape, so the program, the commands and the tests treat them alike.
+ * reports. One shape, so the program, the commands and the tests treat them
+ * alike; the lines the commands print them in, and findingsCommand, the
+ * command of pre-check and resolve.
  */
 import { Command, EXIT, StackArgs, stackCommand } from "../core/command";
 import { StackPlan, tiersSummary } from "../core/plan";

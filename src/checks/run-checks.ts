@@ -4,8 +4,9 @@
  * `npm run check`, which runs their project-file part without the engine.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { releaseFindings } from "../build/releases";
+import { checkReleases } from "../build/releases";
 import { stackCommand } from "../core/command";
+import { ReleaseEntry } from "../core/config";
 import { StackPlan } from "../core/plan";
 import { diskSource, tierPackages } from "../core/requirements-files";
 import { committedStacks, loadStack } from "../core/stacks";
@@ -38,6 +39,16 @@ export function collectFindings(root: string, plan: StackPlan): Finding[] {
   // either way before TierImages registers anything.
   const labs = labsProblems(plan.labs).map((message): Finding => ({ severity: "fail", check: "config.jupyter", message }));
   return [...staticFindings(root, plan), ...lightFindings(plan), ...releaseFindings(plan.releases, plan), ...labs];
+}
+
+/** atlas:releases problems (build/releases.ts checkReleases) as failing Findings: the preview stops before any resource. */
+export function releaseFindings(releases: readonly ReleaseEntry[], plan: StackPlan): Finding[] {
+  return checkReleases(releases, plan).problems.map((p) => ({
+    severity: "fail",
+    check: "releases",
+    message: `${p.key}: ${p.message}`,
+    fix: `accepted: ${p.accepted}`,
+  }));
 }
 
 export function runChecks(root: string, plan: StackPlan): void {
