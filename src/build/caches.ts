@@ -1,13 +1,11 @@
 /**
- * Build caches: the entries each tier reads and writes (from atlas:cache), and
- * their two renderings, docker-build's typed args for the program and
- * BuildKit's `type=…` strings for bake and the plan view. One module, so the
- * program and the bake file cannot disagree about a cache.
+ * Build caches: the engine-neutral entries planStack gives each tier (what it
+ * reads and writes, from atlas:cache), and their two renderings,
+ * docker-build's typed args for the program and BuildKit's `type=…` strings
+ * for bake and the plan view. One module, so the program and the bake file
+ * cannot disagree about a cache.
  */
 import type * as dockerbuild from "@pulumi/docker-build";
-import { CacheConfig } from "../core/config";
-import { cacheTag, tierTag } from "../core/tags";
-import { TierName } from "../core/tiers";
 
 /** One cache, engine-neutral. */
 export type CacheEntry =
@@ -15,47 +13,6 @@ export type CacheEntry =
   | { type: "local"; path: string; mode?: "max" | "min" }
   | { type: "gha"; scope: string; mode?: "max" | "min" }
   | { type: "inline" };
-
-/** What names a stack's caches besides atlas:cache. */
-export interface CacheScope {
-  /** `<server>/<repository>` (or the bare local name) of the stack's images. */
-  imageName: string;
-  version: string;
-  materials: boolean;
-}
-
-/**
- * The caches a tier reads (its own first, then the tiers below it, nearest
- * first) and the one it writes.
- * @param lower the tiers below `tier`, lowest first
- */
-export function tierCaches(cache: CacheConfig, scope: CacheScope, tier: TierName, lower: readonly TierName[]): { cacheFrom: CacheEntry[]; cacheTo: CacheEntry[] } {
-  const { imageName, version, materials } = scope;
-  const one = (t: TierName): CacheEntry | undefined => {
-    switch (cache.type) {
-      case "registry":
-        return { type: "registry", ref: `${imageName}:${cacheTag(t, materials)}` };
-      case "local":
-        return { type: "local", path: `${cache.dir}/${cacheTag(t, materials)}` };
-      case "gha":
-        return { type: "gha", scope: `${cache.scope}-${cacheTag(t, materials)}` };
-      case "inline":
-        return { type: "inline" };
-      case "off":
-        return undefined;
-    }
-  };
-  const present = (e: CacheEntry | undefined): e is CacheEntry => e !== undefined;
-  const own = one(tier);
-  const written: CacheEntry | undefined = own && own.type !== "inline" ? { ...own, mode: cache.mode } : own;
-  const cacheTo = [written].filter(present);
-  if (cache.type === "inline") {
-    // Inline cache lives in the images themselves: read it from their tags.
-    return { cacheFrom: [tier, ...lower].map((t): CacheEntry => ({ type: "registry", ref: `${imageName}:${tierTag(version, t, materials)}` })), cacheTo };
-  }
-  const readFrom = cache.readLowerTiers ? [tier, ...lower.slice().reverse()] : [tier];
-  return { cacheFrom: readFrom.map(one).filter(present), cacheTo };
-}
 
 /** A CacheEntry in bake's (and `docker buildx build`'s) string syntax. */
 export function cacheString(e: CacheEntry, direction: "from" | "to"): string {

@@ -14,8 +14,7 @@ import { valid as pep440Valid } from "@renovatebot/pep440";
 import { NAMESPACE, ReleaseEntry } from "../core/config";
 import { RegistryCredentials } from "./images";
 import { isImageTag } from "../core/image-ref";
-import { StackPlan } from "../core/plan";
-import { isCacheTag, parseTierTag, tierTag } from "../core/tags";
+import { StackPlan, isCacheTag, parseTierTag, tierTag } from "../core/plan";
 import { TierName, tierByAlias } from "../core/tiers";
 
 /** A validated release: which tier it points at and the full tag it gets. */

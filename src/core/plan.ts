@@ -4,10 +4,9 @@
  * the bake export and the plan view all read the StackPlan, so they cannot
  * disagree.
  */
-import { CacheEntry, tierCaches } from "../build/caches";
+import type { CacheEntry } from "../build/caches";
 import { AtlasConfig, CacheConfig, LabConfig, RegistryConfig, ReleaseEntry } from "./config";
-import { tierTag } from "./tags";
-import { BASE_TIER, BuildArgName, MATERIALS, SMOKE, TierName, parentContextName, tiersUpTo } from "./tiers";
+import { BASE_TIER, BuildArgName, MATERIALS, SMOKE, TIER_NAMES, TierName, parentContextName, tiersUpTo } from "./tiers";
 
 export interface TierPlan {
   tier: TierName;
@@ -96,6 +95,31 @@ export const PIP_INDEX_SECRET = "pip-index-url";
 export const CA_CERTIFICATES_SECRET = "ca-certificates";
 const LOCAL_REPOSITORY = "atlas";
 
+const MATERIALS_SUFFIX = "-materials";
+const TIER_ALTERNATION = TIER_NAMES.join("|");
+const TIER_TAG_RE = new RegExp(`^v(.+)-(${TIER_ALTERNATION})(${MATERIALS_SUFFIX})?$`);
+const CACHE_TAG_RE = new RegExp(`^cache-(${TIER_ALTERNATION})(${MATERIALS_SUFFIX})?$`);
+
+/** `v0.6-base`, or `v0.6-base-materials`: a materials image never carries a plain tag. */
+export function tierTag(version: string, tier: TierName, materials: boolean): string {
+  return `v${version}-${tier}${materials ? MATERIALS_SUFFIX : ""}`;
+}
+
+export function cacheTag(tier: TierName, materials: boolean): string {
+  return `cache-${tier}${materials ? MATERIALS_SUFFIX : ""}`;
+}
+
+/** What a tierTag of any VERSION says; undefined for any other tag. */
+export function parseTierTag(tag: string): { version: string; tier: TierName; materials: boolean } | undefined {
+  const m = TIER_TAG_RE.exec(tag);
+  return m ? { version: m[1], tier: m[2] as TierName, materials: m[3] !== undefined } : undefined;
+}
+
+/** Whether a tag is a cacheTag, which the registry cache owns. */
+export function isCacheTag(tag: string): boolean {
+  return CACHE_TAG_RE.test(tag);
+}
+
 /** The top tier: the one atlas:tier names. */
 export function topTier(plan: StackPlan): TierName {
   return plan.tiers[plan.tiers.length - 1].tier;
@@ -112,7 +136,7 @@ export function tiersSummary(plan: StackPlan): string {
 }
 
 /** The values of the Dockerfile args a stage reads (TierSpec.buildArgs, SMOKE.buildArgs), from config; nothing else is passed. */
-function stageBuildArgs(names: readonly BuildArgName[], c: AtlasConfig): Partial<Record<BuildArgName, string>> {
+export function tierBuildArgs(names: readonly BuildArgName[], c: AtlasConfig): Partial<Record<BuildArgName, string>> {
   const all: Record<BuildArgName, string> = {
     BASE_IMAGE: c.build.baseImage,
     SMOKE_BASE_IMAGE: c.build.smokeBaseImage,
@@ -125,6 +149,35 @@ function stageBuildArgs(names: readonly BuildArgName[], c: AtlasConfig): Partial
   return Object.fromEntries(names.map((a) => [a, all[a]]));
 }
 
+function cacheEntries(cache: CacheConfig, imageName: string, tier: TierName, lower: TierName[], materials: boolean) {
+  const mode = cache.mode;
+  const one = (t: TierName): CacheEntry | undefined => {
+    switch (cache.type) {
+      case "registry":
+        return { type: "registry", ref: `${imageName}:${cacheTag(t, materials)}` };
+      case "local":
+        return { type: "local", path: `${cache.dir}/${cacheTag(t, materials)}` };
+      case "gha":
+        return { type: "gha", scope: `${cache.scope}-${cacheTag(t, materials)}` };
+      case "inline":
+        return { type: "inline" };
+      case "off":
+        return undefined;
+    }
+  };
+  const withMode = (e: CacheEntry | undefined): CacheEntry | undefined =>
+    e && e.type !== "inline" ? { ...e, mode } : e;
+  const own = one(tier);
+  const readFrom = cache.readLowerTiers ? [tier, ...lower.slice().reverse()] : [tier];
+  const cacheFrom =
+    cache.type === "inline"
+      ? // Inline cache lives in the images themselves: read it from their tags.
+        []
+      : readFrom.map(one).filter((e): e is CacheEntry => e !== undefined);
+  const cacheTo = [withMode(own)].filter((e): e is CacheEntry => e !== undefined);
+  return { cacheFrom, cacheTo };
+}
+
 export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
   const imageName = c.registry ? `${c.registry.server}/${c.registry.repository}` : LOCAL_REPOSITORY;
   const specs = tiersUpTo(c.tier);
@@ -133,7 +186,10 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
     if (c.materials && spec.name === MATERIALS.tier) requirements.push(MATERIALS.requirements);
     const lower = specs.slice(0, i).map((s) => s.name);
     const tag = tierTag(inputs.version, spec.name, c.materials);
-    const { cacheFrom, cacheTo } = tierCaches(c.cache, { imageName, version: inputs.version, materials: c.materials }, spec.name, lower);
+    const { cacheFrom, cacheTo } = cacheEntries(c.cache, imageName, spec.name, lower, c.materials);
+    if (c.cache.type === "inline") {
+      cacheFrom.push(...[spec.name, ...lower].map((t): CacheEntry => ({ type: "registry", ref: `${imageName}:${tierTag(inputs.version, t, c.materials)}` })));
+    }
     return {
       tier: spec.name,
       level: spec.level,
@@ -144,7 +200,7 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
       requirementsContext: `${STAGED_CONTEXT_ROOT}/${inputs.stack}/${spec.name}`,
       requirements,
       tags: [`${imageName}:${tag}`],
-      buildArgs: stageBuildArgs(spec.buildArgs, c),
+      buildArgs: tierBuildArgs(spec.buildArgs, c),
       cacheFrom,
       cacheTo,
       labels: {
@@ -189,7 +245,7 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
 function smokePlan(stack: string, tiers: readonly TierPlan[], c: AtlasConfig): SmokePlan {
   const tier = tiers.find((t) => t.requirements.includes(SMOKE.requirements));
   if (!tier) throw new Error(`no tier of stack ${stack} installs ${SMOKE.requirements}, which the smoke stage reads`);
-  return { target: SMOKE.stage, buildArgs: stageBuildArgs(SMOKE.buildArgs, c), requirementsContext: tier.requirementsContext };
+  return { target: SMOKE.stage, buildArgs: tierBuildArgs(SMOKE.buildArgs, c), requirementsContext: tier.requirementsContext };
 }
 
 /** All requirements files a stack installs, lowest tier first (cumulative per tier). */

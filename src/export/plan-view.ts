@@ -6,8 +6,7 @@
  */
 import { Finding, Severity } from "../checks/findings";
 import { cacheStrings } from "../build/caches";
-import { StackPlan, TierPlan } from "../core/plan";
-import { tierTag } from "../core/tags";
+import { StackPlan, TierPlan, tierTag } from "../core/plan";
 import { checkReleases, formatProblem } from "../build/releases";
 import { compatibilityGate } from "../checks/run-checks";
 import { EXIT, stackCommand } from "../core/command";

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { StackPlan } from "../../src/core/plan";
-import { cacheTag, isCacheTag, parseTierTag, tierTag } from "../../src/core/tags";
+import { StackPlan, cacheTag, isCacheTag, parseTierTag, tierTag } from "../../src/core/plan";
 import { TIER_NAMES } from "../../src/core/tiers";
 import { ReleaseError, ReleaseTags, checkReleases, planReleases, releaseOptions } from "../../src/build/releases";
 import { releaseFindings } from "../../src/checks/run-checks";
@@ -121,7 +120,7 @@ describe("release tags: one docker-build Index per atlas:releases entry", () => 
 });
 
 describe("release validation", () => {
-  it("recognises exactly the tags the tier images and the cache own, as tags.ts writes them", () => {
+  it("recognises exactly the tags the tier images and the cache own, as plan.ts writes them", () => {
     for (const tier of TIER_NAMES) {
       for (const materials of [false, true]) {
         expect(parseTierTag(tierTag("0.6", tier, materials))).toEqual({ version: "0.6", tier, materials });
