@@ -71,7 +71,7 @@ build_docker_provider() {
     return
   fi
   local t0=$SECONDS mod ver sum
-  read -r mod ver sum < <(grep -v '^#' "$dir/upstream.lock")
+  read -r mod ver sum < <(grep -Ev '^(#|$)' "$dir/upstream.lock")
   [[ -n $mod && -n $ver && $sum == h1:* ]] || die "tools/docker/upstream.lock: expected one line \"<module> <version> h1:<hash>\""
   log "tool $name: staging $mod@$ver in $stage"
   rm -rf "$stage"
