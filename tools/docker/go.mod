@@ -7,6 +7,12 @@ go 1.26.0
 // not apply here, so it is repeated).
 replace github.com/hashicorp/terraform-plugin-sdk/v2 => github.com/pulumi/terraform-plugin-sdk/v2 v2.0.0-20260318212141-5525259d096b
 
+// This module only builds in the copy scripts/build-tools.sh stages in
+// $ATLAS_TOOLCHAIN_DIR/src/docker, next to ./upstream. To change a pin, edit it
+// here (or in upstream.lock and the require below), run
+// `bash scripts/build-tools.sh pulumi-resource-docker` (it stages before it
+// builds), run `go mod tidy` in the staged copy and copy go.mod and go.sum back.
+
 // The Terraform provider, under the path its go.mod declares. ./upstream is a
 // copy that scripts/build-tools.sh stages next to this file: the version and
 // hash pinned in upstream.lock, plus _upstream/. The require below names the
