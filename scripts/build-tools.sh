@@ -13,6 +13,7 @@ atlas_path
 
 PULUMI_VERSION=$(tool_version "$here/tools/pulumi" github.com/pulumi/pulumi/pkg/v3)
 DOCKER_BUILD_VERSION=$(docker_build_version "$here")
+DOCKER_VERSION=$(docker_provider_version "$here")
 
 # name | module dir | main package | extra go build flags
 build_one() {
@@ -73,7 +74,7 @@ build_docker_provider() {
     return
   fi
   local t0=$SECONDS mod ver sum
-  read -r mod ver sum < <(grep -Ev '^(#|$)' "$dir/upstream.lock")
+  read -r mod ver sum < <(grep -Ev '^(#|$)' "$dir/upstream.lock") || true
   [[ -n $mod && -n $ver && $sum == h1:* ]] || die "tools/docker/upstream.lock: expected one line \"<module> <version> h1:<hash>\""
   log "tool $name: staging $mod@$ver in $stage"
   rm -rf "$stage"
@@ -114,7 +115,7 @@ want pulumi-language-nodejs && build_one pulumi-language-nodejs language-nodejs 
 want pulumi-resource-docker-build && OUT_DIR="$ATLAS_PLUGINS" build_one pulumi-resource-docker-build docker-build \
   github.com/pulumi/pulumi-docker-build/provider/cmd/pulumi-resource-docker-build \
   -ldflags "-X github.com/pulumi/pulumi-docker-build/provider.Version=$DOCKER_BUILD_VERSION"
-want pulumi-resource-docker && build_docker_provider "$(docker_provider_version "$here")"
+want pulumi-resource-docker && build_docker_provider "$DOCKER_VERSION"
 BUILDKIT_VERSION=$(tool_version "$here/tools/buildkit" github.com/moby/buildkit)
 BUILDX_VERSION=$(tool_version "$here/tools/buildx" github.com/docker/buildx)
 want buildkitd && build_one buildkitd buildkit github.com/moby/buildkit/cmd/buildkitd \
