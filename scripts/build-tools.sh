@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Go side of the toolchain (Pulumi CLI, Node.js language host,
-# docker-build provider, buildkitd, buildx) from the pinned tool modules under
-# tools/, into $ATLAS_TOOLCHAIN_DIR/bin. Each binary is rebuilt only when its
-# module's go.mod/go.sum or build flags change: a stamp records their hash.
+# docker-build and docker providers, buildkitd, buildx) from the pinned tool
+# modules under tools/, into $ATLAS_TOOLCHAIN_DIR/bin (plugins: .../plugins).
+# Each binary is rebuilt only when its module's go.mod/go.sum (for the docker
+# provider: any file under tools/docker) or build flags change: a stamp records
+# their hash.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib.sh
@@ -11,6 +13,7 @@ atlas_path
 
 PULUMI_VERSION=$(tool_version "$here/tools/pulumi" github.com/pulumi/pulumi/pkg/v3)
 DOCKER_BUILD_VERSION=$(docker_build_version "$here")
+DOCKER_VERSION=$(docker_provider_version "$here")
 
 # name | module dir | main package | extra go build flags
 build_one() {
@@ -35,6 +38,70 @@ build_one() {
   log "tool $name: built in $((SECONDS - t0))s"
 }
 
+# go.sum's h1: hash of a directory tree (golang.org/x/mod/sumdb/dirhash Hash1):
+# sha256 over the sorted "<sha256>  <prefix>/<file>" lines, in base64.
+dirhash_h1() {
+  local dir=$1 prefix=$2 sum
+  sum=$( (cd "$dir" && find . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 sha256sum) \
+    | sed "s|  |  $prefix/|" | sha256sum | cut -d' ' -f1 | tr a-f A-F | basenc --base16 -d | base64)
+  echo "h1:$sum"
+}
+
+# The docker provider (pulumi-resource-docker) is the kreuzwerker Terraform
+# provider behind Pulumi's bridge. Its constructor is internal to its module, so
+# the build runs in a staged copy of tools/docker ($ATLAS_TOOLCHAIN_DIR/src/docker)
+# holding ./upstream: the module version upstream.lock pins, copied out of the
+# module cache, checked against the pinned hash, plus tools/docker/_upstream.
+# There tfgen writes schema.json and bridge-metadata.json, which the provider
+# embeds. Same stamp rule as build_one, keyed over every file under tools/docker.
+build_docker_provider() {
+  local name=pulumi-resource-docker dir="$here/tools/docker" version=$1
+  local out="$ATLAS_PLUGINS/$name" stamp="$ATLAS_TOOLCHAIN_DIR/stamps/$name"
+  local stage="$ATLAS_TOOLCHAIN_DIR/src/docker" key
+  # The compose resource is the upstream's plugin-framework half, which the
+  # bridge does not serve: no_compose leaves docker/compose out of the build.
+  # -s -w: no symbol table or DWARF, so a lighter link (~1.9 GB peak, the
+  # build's largest process) and a smaller binary.
+  local flags=(-tags no_compose -ldflags "-s -w -X atlas.local/tools/docker/mapping.Version=$version")
+  if ! command -v go >/dev/null; then
+    [[ -x "$out" ]] || die "Go is needed to build $name; install Go 1.26+"
+    warn "no Go here to check $name against its pins in tools/docker; keeping the one built before"
+    return
+  fi
+  key=$( (cd "$dir" && find . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 sha256sum; go version; printf '%s\n' "${flags[@]}") | sha256sum | cut -d' ' -f1)
+  if [[ -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
+    log "tool $name: cached"
+    return
+  fi
+  local t0=$SECONDS mod ver sum
+  read -r mod ver sum < <(grep -Ev '^(#|$)' "$dir/upstream.lock") || true
+  [[ -n $mod && -n $ver && $sum == h1:* ]] || die "tools/docker/upstream.lock: expected one line \"<module> <version> h1:<hash>\""
+  log "tool $name: staging $mod@$ver in $stage"
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  (cd "$dir" && tar --exclude=./_upstream -cf - .) | tar -C "$stage" -xf -
+  local info got src
+  info=$(cd "$stage" && go mod download -json "$mod@$ver") || die "go mod download $mod@$ver failed: $info"
+  got=$(sed -n 's/^\t"Sum": "\(.*\)",*$/\1/p' <<<"$info")
+  src=$(sed -n 's/^\t"Dir": "\(.*\)",*$/\1/p' <<<"$info")
+  [[ $got == "$sum" ]] || die "$mod@$ver: the module proxy/cache has hash ${got:-none}, upstream.lock pins $sum; not building from it"
+  cp -r "$src" "$stage/upstream"
+  chmod -R u+w "$stage/upstream"
+  # The module cache is only checked when it is filled; this checks the copy used.
+  got=$(dirhash_h1 "$stage/upstream" "$mod@$ver")
+  [[ $got == "$sum" ]] || die "$mod@$ver: the copy in $stage/upstream hashes to $got, upstream.lock pins $sum (is $src altered?); not building from it"
+  cp -r "$dir/_upstream/." "$stage/upstream/"
+  log "tool $name: building the schema generator (the long step the first time: ~5-7 min on 2 cores, ~2 GB)"
+  (cd "$stage" && go build -trimpath -o bin/pulumi-tfgen-docker "${flags[@]}" ./cmd/pulumi-tfgen-docker)
+  (cd "$stage" && ./bin/pulumi-tfgen-docker schema --skip-examples --out cmd/pulumi-resource-docker >"$stage/tfgen.log" 2>&1) \
+    || die "pulumi-tfgen-docker failed; see $stage/tfgen.log"
+  log "tool $name: building the provider"
+  (cd "$stage" && go build -trimpath -o "$out.tmp" "${flags[@]}" ./cmd/pulumi-resource-docker)
+  mv "$out.tmp" "$out"
+  echo "$key" >"$stamp"
+  log "tool $name: built in $((SECONDS - t0))s"
+}
+
 mkdir -p "$ATLAS_BIN" "$ATLAS_PLUGINS" "$ATLAS_TOOLCHAIN_DIR/stamps"
 only=${1:-all}
 want() { [[ $only == all || $only == "$1" ]]; }
@@ -48,6 +115,7 @@ want pulumi-language-nodejs && build_one pulumi-language-nodejs language-nodejs 
 want pulumi-resource-docker-build && OUT_DIR="$ATLAS_PLUGINS" build_one pulumi-resource-docker-build docker-build \
   github.com/pulumi/pulumi-docker-build/provider/cmd/pulumi-resource-docker-build \
   -ldflags "-X github.com/pulumi/pulumi-docker-build/provider.Version=$DOCKER_BUILD_VERSION"
+want pulumi-resource-docker && build_docker_provider "$DOCKER_VERSION"
 BUILDKIT_VERSION=$(tool_version "$here/tools/buildkit" github.com/moby/buildkit)
 BUILDX_VERSION=$(tool_version "$here/tools/buildx" github.com/docker/buildx)
 want buildkitd && build_one buildkitd buildkit github.com/moby/buildkit/cmd/buildkitd \

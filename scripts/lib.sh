@@ -48,6 +48,16 @@ tool_version() {
 # The docker-build plugin version tools/ pins (it must equal what @pulumi/docker-build declares).
 docker_build_version() { tool_version "$1/tools/docker-build" github.com/pulumi/pulumi-docker-build; }
 
+# The docker plugin version: exactly the @pulumi/docker version package.json pins
+# (the SDK asks the engine for the plugin at its own version). tools/docker builds
+# the plugin and is told this version at link time.
+docker_provider_version() {
+  local v
+  v=$(sed -n 's|^ *"@pulumi/docker": *"\([^"]*\)".*|\1|p' "$1/package.json")
+  [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "package.json must pin @pulumi/docker to an exact version (found '${v:-nothing}')"
+  echo "$v"
+}
+
 apt_install() {
   local missing=()
   for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done

@@ -2,7 +2,7 @@
 # Brings up everything `pulumi up` and the tests need, idempotently:
 #   node     Node 22+ (from the npm registry when the system's is older)
 #   deps     npm ci, when package-lock.json changed
-#   tools    Pulumi CLI, language host, docker-build provider, buildkitd, buildx,
+#   tools    Pulumi CLI, language host, docker-build and docker providers, buildkitd, buildx,
 #            built from the pinned Go modules under tools/ (scripts/build-tools.sh)
 #            unless the host already has them, and rebuilt when those pins change
 #   services Docker Engine, a registry on 127.0.0.1:5000 (registry.localhost) with
@@ -58,20 +58,33 @@ ensure_tools() {
   # rebuilds only when they changed); a host's own pulumi or buildx is used as
   # it is. `command -v` alone would find ours: atlas_path put $ATLAS_BIN on PATH.
   if [[ -x $ATLAS_BIN/pulumi ]] || ! command -v pulumi >/dev/null; then want+=(pulumi pulumi-language-nodejs); fi
-  local db_version; db_version=$(docker_build_version "$root")
-  local plugins="" db_stamp="$ATLAS_TOOLCHAIN_DIR/stamps/pulumi-resource-docker-build" db_built
-  db_built=$(cat "$db_stamp" 2>/dev/null || true)
+  # The resource plugins the SDK packages ask for, each at the version its package
+  # declares: docker-build (tools/docker-build) and docker (tools/docker). Each is
+  # built when it is not installed at that version, or when we built it before
+  # (build-tools.sh then rebuilds only if its pins changed); a plugin the host
+  # installed itself is used as it is. It is (re)installed when it was missing or
+  # its build changed.
+  local db_version dk_version plugins="" p
+  db_version=$(docker_build_version "$root")
+  dk_version=$(docker_provider_version "$root")
+  local -A plugin_version=([docker-build]=$db_version [docker]=$dk_version) plugin_installed=() plugin_built=()
   if command -v pulumi >/dev/null; then plugins=$(cd / && pulumi plugin ls 2>/dev/null) || plugins=""; fi
-  local db_installed=false
-  if grep -Eq "^docker-build +resource +$db_version " <<<"$plugins"; then db_installed=true; fi
-  if [[ $db_installed == false || -n $db_built ]]; then want+=(pulumi-resource-docker-build); fi
+  for p in docker-build docker; do
+    plugin_built[$p]=$(cat "$ATLAS_TOOLCHAIN_DIR/stamps/pulumi-resource-$p" 2>/dev/null || true)
+    plugin_installed[$p]=false
+    if grep -Eq "^$p +resource +${plugin_version[$p]} " <<<"$plugins"; then plugin_installed[$p]=true; fi
+    if [[ ${plugin_installed[$p]} == false || -n ${plugin_built[$p]} ]]; then want+=("pulumi-resource-$p"); fi
+  done
   if [[ -x $ATLAS_BIN/buildx ]] || ! docker buildx version >/dev/null 2>&1; then want+=(buildx); fi
   for t in "${want[@]}"; do bash "$root/scripts/build-tools.sh" "$t"; done
   atlas_path
-  if [[ " ${want[*]} " == *" pulumi-resource-docker-build "* && ($db_installed == false || "$(cat "$db_stamp")" != "$db_built") ]]; then
-    (cd / && pulumi plugin install resource docker-build "$db_version" --file "$ATLAS_PLUGINS/pulumi-resource-docker-build" --reinstall >/dev/null)
-    log "installed plugin docker-build $db_version"
-  fi
+  for p in docker-build docker; do
+    [[ " ${want[*]} " == *" pulumi-resource-$p "* ]] || continue
+    if [[ ${plugin_installed[$p]} == false || "$(cat "$ATLAS_TOOLCHAIN_DIR/stamps/pulumi-resource-$p" 2>/dev/null)" != "${plugin_built[$p]}" ]]; then
+      (cd / && pulumi plugin install resource "$p" "${plugin_version[$p]}" --file "$ATLAS_PLUGINS/pulumi-resource-$p" --reinstall >/dev/null)
+      log "installed plugin $p ${plugin_version[$p]}"
+    fi
+  done
   if [[ -x "$ATLAS_BIN/pulumi" ]]; then
     install -m 0755 "$root/scripts/plugins/pulumi-resource-pulumi-nodejs" "$ATLAS_BIN/"
   fi
