@@ -16,11 +16,24 @@ export interface Manifest {
 }
 
 export class Registry {
-  constructor(private readonly password: string) {}
+  constructor(
+    private readonly password: string,
+    private readonly address = REGISTRY,
+  ) {}
 
-  private async get(path: string): Promise<Response> {
+  private async request(path: string, method = "GET"): Promise<Response> {
     const auth = Buffer.from(`${REGISTRY_USER}:${this.password}`).toString("base64");
-    return fetch(`https://${REGISTRY}/v2/${path}`, { headers: { Authorization: `Basic ${auth}`, Accept: MANIFEST_TYPES } });
+    return fetch(`https://${this.address}/v2/${path}`, { method, headers: { Authorization: `Basic ${auth}`, Accept: MANIFEST_TYPES } });
+  }
+
+  private get(path: string): Promise<Response> {
+    return this.request(path);
+  }
+
+  /** Deletes a manifest, and with it every tag that points at it, as an out-of-band cleanup would. */
+  async deleteManifest(repository: string, digest: string): Promise<void> {
+    const res = await this.request(`${repository}/manifests/${digest}`, "DELETE");
+    if (res.status !== 202) throw new Error(`registry DELETE ${repository}/manifests/${digest}: ${res.status} ${await res.text()}`);
   }
 
   /** The manifest a tag or digest points at, or undefined on 404. */

@@ -14,8 +14,10 @@ import { isSecure } from "../../src/core/stack-file";
 const ROOT = join(__dirname, "..", "..");
 const COPIED = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "VERSION", "src", "docker", "requirements", "constraints", "bin", "tests/e2e/fixtures"];
 
+export type RequirementSets = Record<string, { file: string; lines: string[]; imports: string[] }>;
+
 /** Small but real requirement sets from PyPI, JupyterLab in tier 0; all pinned. */
-export const E2E_REQUIREMENTS: Record<string, { file: string; lines: string[]; imports: string[] }> = {
+export const E2E_REQUIREMENTS: RequirementSets = {
   base: { file: "requirements.txt", lines: ["jupyterlab==4.5.0"], imports: ["jupyterlab", "jupyter_server"] },
   llm: { file: "requirements-llm.txt", lines: ["six==1.17.0"], imports: ["six"] },
   full: { file: "requirements-accel.txt", lines: ["tabulate==0.9.0"], imports: ["tabulate"] },
@@ -26,12 +28,12 @@ export class TempProject {
   readonly id = randomBytes(4).toString("hex");
   private readonly passphrase = randomBytes(16).toString("hex");
 
-  constructor() {
+  constructor(requirements: RequirementSets = E2E_REQUIREMENTS) {
     this.dir = mkdtempSync(join(tmpdir(), "atlas-e2e-"));
     for (const entry of COPIED) if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(this.dir, entry), { recursive: true });
     symlinkSync(join(ROOT, "node_modules"), join(this.dir, "node_modules"));
     mkdirSync(join(this.dir, ".state"));
-    for (const { file, lines } of Object.values(E2E_REQUIREMENTS)) this.writeRequirements(file, lines);
+    for (const { file, lines } of Object.values(requirements)) this.writeRequirements(file, lines);
   }
 
   writeRequirements(file: string, lines: string[]): void {
