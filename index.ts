@@ -20,12 +20,12 @@ stageRequirementContexts(root, plan);
 
 const credentials = registryCredentials(plan, secretConfig("registryPassword"));
 const images = new TierImages("atlas", { plan, credentials, pipIndexUrl: secretConfig("pipIndexUrl") });
-const jupyter = createLabs(plan, images, secretConfig("jupyterToken"));
+const jupyter = createLabs(plan, images, secretConfig("jupyterToken"), credentials);
 const releaseTags = new ReleaseTags("atlas", { plan, tiers: images.outputs, credentials });
 
 export const tiers = images.outputs;
-/** Secret: `pulumi stack output --show-secrets jupyterUrl`. */
-export const jupyterUrl = jupyter.jupyterUrl;
+/** Secret: `pulumi stack output --show-secrets jupyterUrl`; "" on a stack without labs (undefined would make the engine warn). */
+export const jupyterUrl = jupyter.jupyterUrl ?? "";
 export const labs = labOutputs(jupyter.labs);
 export const releases = releaseTags.refs;
 export const settings = {

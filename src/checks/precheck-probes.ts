@@ -9,8 +9,8 @@ import { existsSync, readFileSync, readdirSync, statfsSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import * as tls from "node:tls";
-import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
+import { hostHasLogin, readDockerConfig } from "../core/docker-config";
 import { StackPlan } from "../core/plan";
 import { Finding, findingsCommand } from "./findings";
 import { BuilderFacts, BuilderInfo, DiskFacts, DockerFacts, GB, GpuFacts, RegistryFacts, daemonNeededFor, evaluateBuilder, evaluateDisk, evaluateDocker, evaluateGpu, evaluateRegistry, gpuLabs, lightFindings } from "./precheck";
@@ -153,19 +153,6 @@ export function parseChallenge(header: string | null | undefined): Challenge | u
   return { scheme: m[1].toLowerCase(), params };
 }
 
-/** Whether a docker config.json has credentials for a server, without reading them. */
-export function hostHasLogin(configJson: string | undefined, server: string): boolean {
-  if (!configJson) return false;
-  try {
-    const c = JSON.parse(configJson) as { auths?: Record<string, unknown>; credHelpers?: Record<string, unknown> };
-    const keys = [server, `https://${server}`, `http://${server}`];
-    // With a credsStore, `docker login` still records the server under auths.
-    return keys.some((k) => k in (c.auths ?? {}) || k in (c.credHelpers ?? {}));
-  } catch {
-    return false;
-  }
-}
-
 function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 }
@@ -265,14 +252,6 @@ export function realmTarget(realm: string, registryUrl: string): { sameHost: boo
     return `refused to send credentials to ${target.origin}: a token realm on another host must be https`;
   }
   return { sameHost };
-}
-
-function readDockerConfig(env: NodeJS.ProcessEnv): string | undefined {
-  try {
-    return readFileSync(join(env.DOCKER_CONFIG || join(homedir(), ".docker"), "config.json"), "utf8");
-  } catch {
-    return undefined;
-  }
 }
 
 /** Every host check for a stack. The registry password comes from env, never from the stack file. */

@@ -6,9 +6,10 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { RegistryCredentials, TierImages } from "../build/images";
 import { LabConfig } from "../core/config";
+import { dockerConfigPath, hostHasLogin, readDockerConfig } from "../core/docker-config";
 import { StackPlan } from "../core/plan";
-import { TierImages } from "../build/images";
 import { LabContainerSpec, LabImage, TOKEN_FILE, labContainerSpec } from "./container-spec";
 import { LabToken } from "./token";
 
@@ -27,6 +28,8 @@ export interface JupyterLabArgs {
   user: Omit<LabImage, "ref">;
   token: pulumi.Input<string>;
   stack: string;
+  /** How the lab's docker provider logs in to pull a pushed tier image; absent for a local image or a registry without login. */
+  registryAuth?: docker.types.input.ProviderRegistryAuth[];
 }
 
 /** `http://<bind>:<port>/lab?token=…`; a wildcard bind is opened through loopback. Callers keep it secret. */
@@ -37,6 +40,18 @@ export function labUrl(lab: Pick<LabConfig, "bind" | "port">, token: string): st
 
 function seconds(n: number): string {
   return `${n}s`;
+}
+
+/**
+ * `cpus` as the provider reads it back from the engine (NanoCPUs as a decimal:
+ * 2 → "2.0", 1.5 → "1.5", 10 → "10."). `cpus` forces a replacement, so any
+ * other spelling of the same number would recreate the lab on every up.
+ */
+export function dockerCpus(cpus: number): string {
+  const nano = BigInt(Math.round(cpus * 1e9));
+  const text = `${nano / 1_000_000_000n}.${String(nano % 1_000_000_000n).padStart(9, "0")}`;
+  if ((text.match(/0/g) ?? []).length === 9) return text.slice(0, text.indexOf(".") + 2);
+  return text.replace(/0+$/, "");
 }
 
 /** The docker.Container inputs for a spec; the token enters only as an uploaded file. */
@@ -56,16 +71,20 @@ export function containerArgs(spec: LabContainerSpec<pulumi.Input<string>>, toke
         file: spec.tokenFile,
         content: pulumi.secret(token),
         // The upload lands root-owned; the lab runs as uid:gid, so the file must
-        // be world-readable (upload owner/group are in the 5.2.0 types but not in
-        // the upstream provider, so they are not relied on). Inside the container
-        // that hides nothing: every process there is the lab user, and kernels
-        // inherit JUPYTER_TOKEN from the server anyway.
+        // be world-readable. Upload owner/group exist, but the engine resolves
+        // them through the image's passwd and fails for a numeric uid:gid.
+        // Inside the container that hides nothing: every process there is the
+        // lab user, and kernels inherit JUPYTER_TOKEN from the server anyway.
         permissions: "0444",
       },
     ],
     shmSize: spec.shmSizeMiB,
     memory: spec.memoryMiB,
-    cpus: spec.cpus === undefined ? undefined : String(spec.cpus),
+    // No swap beyond the limit. Left unset, the engine picks 2× memory, which
+    // the provider then reports as a change on every up, and which blocks
+    // raising `memory` in place past it.
+    memorySwap: spec.memoryMiB,
+    cpus: spec.cpus === undefined ? undefined : dockerCpus(spec.cpus),
     capabilities: { drops: spec.capDrop },
     securityOpts: spec.securityOpts,
     init: spec.init,
@@ -106,6 +125,10 @@ export class JupyterLab extends pulumi.ComponentResource {
   constructor(name: string, args: JupyterLabArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atlas:lab:JupyterLab", name, {}, opts);
     const { lab } = args;
+    // A provider of the lab's own: it pulls with the stack's registry login,
+    // which the engine-side pull does not get from `docker login` by itself.
+    const provider = new docker.Provider(`${name}-docker`, { registryAuth: args.registryAuth }, { parent: this });
+    const child = { parent: this, provider };
 
     this.image = new docker.RemoteImage(
       `${name}-image`,
@@ -116,7 +139,7 @@ export class JupyterLab extends pulumi.ComponentResource {
         keepLocally: true,
         triggers: args.imageDigest === undefined ? undefined : { digest: args.imageDigest },
       },
-      { parent: this },
+      child,
     );
 
     if ("volume" in lab.workspace) {
@@ -126,18 +149,21 @@ export class JupyterLab extends pulumi.ComponentResource {
         // The notebooks live here: `pulumi destroy` leaves the volume on the host,
         // and the next `pulumi up` adopts it by name (creating a volume that
         // exists is a no-op in docker).
-        { parent: this, retainOnDelete: true },
+        { ...child, retainOnDelete: true },
       );
     }
 
     const spec = labContainerSpec(args.labName, lab, { ...args.user, ref: this.image.imageId }, TOKEN_FILE, args.stack);
     this.container = new docker.Container(`${name}-container`, containerArgs(spec, args.token), {
-      parent: this,
+      ...child,
       dependsOn: this.volume ? [this.volume] : [],
       // A new digest (or any other change) replaces the container. The old one
       // must be gone first: the name and the host port are unique, and two
       // servers must never write to the same workspace at once.
       deleteBeforeReplace: true,
+      // The provider plans these as in-place updates that it never applies to
+      // a running container (and a refresh brings the diff back): replace.
+      replaceOnChanges: ["healthcheck", "init"],
     });
     this.containerName = this.container.name;
     // Built from the container's output so it resolves once the container exists.
@@ -158,7 +184,23 @@ export interface Labs {
  * enabled lab not even a token is generated. The labs' rules (labsProblems)
  * have run in runChecks before anything is registered.
  */
-export function createLabs(plan: StackPlan, images: TierImages, configuredToken?: pulumi.Input<string>): Labs {
+/**
+ * How a lab's provider logs in to pull the stack's pushed images: with the
+ * stack's user and password, else with the host's docker login for the
+ * registry, else not at all (a local image, or a registry without login).
+ */
+export function labRegistryAuth(
+  plan: StackPlan,
+  credentials: RegistryCredentials | undefined,
+  dockerConfig: string | undefined,
+): docker.types.input.ProviderRegistryAuth[] | undefined {
+  if (!plan.push || !plan.registry) return undefined;
+  const address = plan.registry.server;
+  if (credentials) return [{ address, username: credentials.username, password: credentials.password }];
+  return hostHasLogin(dockerConfig, address) ? [{ address, configFile: dockerConfigPath() }] : undefined;
+}
+
+export function createLabs(plan: StackPlan, images: TierImages, configuredToken?: pulumi.Input<string>, credentials?: RegistryCredentials): Labs {
   const enabled = Object.entries(plan.labs).filter(([, lab]) => lab.enabled);
   if (!enabled.length) return { labs: {} };
 
@@ -166,6 +208,7 @@ export function createLabs(plan: StackPlan, images: TierImages, configuredToken?
   // plaintext), else one generated once and kept in state.
   const token = pulumi.secret(configuredToken ?? new LabToken("atlas-jupyter-token").value);
   const labs: Record<string, JupyterLab> = {};
+  const registryAuth = labRegistryAuth(plan, credentials, readDockerConfig());
   for (const [labName, lab] of enabled) {
     const tier = images.outputs[lab.tier];
     // parseConfig allows only tiers this stack builds; this guards the invariant.
@@ -180,6 +223,7 @@ export function createLabs(plan: StackPlan, images: TierImages, configuredToken?
       user: plan.user,
       token,
       stack: plan.stack,
+      registryAuth,
     });
   }
   return { labs, jupyterUrl: labs[enabled[0][0]].url };

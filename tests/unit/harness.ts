@@ -24,6 +24,7 @@ export const TYPE = {
   container: "docker:index/container:Container",
   remoteImage: "docker:index/remoteImage:RemoteImage",
   volume: "docker:index/volume:Volume",
+  dockerProvider: "pulumi:providers:docker",
   labToken: "pulumi-nodejs:dynamic/lab:Token",
   lab: "atlas:lab:JupyterLab",
 } as const;

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, LabConfig, labSchema } from "../../src/core/config";
 import { LAB_PORT, TOKEN_FILE, dockerRunArgs, labContainerSpec, labsProblems } from "../../src/lab/container-spec";
+import { dockerCpus, labRegistryAuth } from "../../src/lab/jupyter-lab";
 import { TOKEN_BYTES, newToken, tokenProvider } from "../../src/lab/token";
-import { fakeDigest, isSecret, runProgram, RunResult, secretValue, TYPE, useScratchDirs } from "./harness";
+import { fakeDigest, isSecret, isSecretInput, planFromStackFile, runProgram, RunResult, secretValue, TYPE, useScratchDirs } from "./harness";
 import { OptionsTap, tapResourceOptions } from "./resource-options";
 
 
@@ -142,6 +143,23 @@ describe("container security defaults", () => {
     expect(tap.of(TYPE.remoteImage, "lab-main-image").parent).toMatch(/::lab-main$/);
   });
 
+  it("replaces the container when its healthcheck or init changes, which the provider cannot update in place", async () => {
+    await devWithLabs({ main: {} });
+    expect(tap.of(TYPE.container, "lab-main-container").replaceOnChanges.sort()).toEqual(["healthcheck", "init"]);
+  });
+
+  it("every lab resource goes through the lab's own docker provider, a child of the lab", async () => {
+    await devWithLabs({ main: {} }, { config: { "atlas:jupyter": { labs: { main: { workspace: { volume: "ws" } } } } } });
+    expect(tap.of(TYPE.dockerProvider, "lab-main-docker").parent).toMatch(/atlas:lab:JupyterLab::lab-main$/);
+    for (const [type, name] of [
+      [TYPE.remoteImage, "lab-main-image"],
+      [TYPE.volume, "lab-main-workspace"],
+      [TYPE.container, "lab-main-container"],
+    ]) {
+      expect(tap.of(type, name).provider, name).toMatch(/\$pulumi:providers:docker::lab-main-docker::/);
+    }
+  });
+
   it("a new tier digest replaces the image and therefore the container", async () => {
     const a = await devWithLabs({ main: {} });
     const b = await devWithLabs({ main: {} }, { config: { "atlas:build": { maxJobs: 4 } } });
@@ -245,11 +263,16 @@ describe("workspace and resources", () => {
     expect(tap.of(TYPE.container, "lab-main-container").dependencies).toEqual(expect.arrayContaining([expect.stringMatching(/docker:index\/volume:Volume::lab-main-workspace$/)]));
   });
 
-  it("shm size, memory and cpus reach the container in MiB and CPUs", async () => {
+  it("shm size, memory (with no swap beyond it) and cpus reach the container in MiB and CPUs", async () => {
     const c = container(await devWithLabs({ main: { shmSize: 4096, memory: 16384, cpus: 6.5 } }));
-    expect([c.shmSize, c.memory, c.cpus]).toEqual([4096, 16384, "6.5"]);
+    expect([c.shmSize, c.memory, c.memorySwap, c.cpus]).toEqual([4096, 16384, 16384, "6.5"]);
     const d = container(await devWithLabs({ main: {} }));
-    expect([d.shmSize, d.memory, d.cpus]).toEqual([2048, undefined, undefined]);
+    expect([d.shmSize, d.memory, d.memorySwap, d.cpus]).toEqual([2048, undefined, undefined, undefined]);
+  });
+
+  it("cpus are written as the provider reads them back, so a whole number is no perpetual replacement", () => {
+    const cases: [number, string][] = [[1, "1.0"], [2, "2.0"], [16, "16.0"], [0.5, "0.5"], [0.25, "0.25"], [1.5, "1.5"], [6.5, "6.5"], [12.5, "12.5"], [10, "10."], [20, "20."], [100, "100."]];
+    for (const [cpus, read] of cases) expect(dockerCpus(cpus), String(cpus)).toBe(read);
   });
 
   it("a stack that does not push runs the tier by its local tag, replaced when the digest changes", async () => {
@@ -266,7 +289,8 @@ describe("disabled labs", () => {
   it("register nothing: no image, volume, container or token, and no URL", async () => {
     const run = await devWithLabs({ main: { enabled: false } }, { token: null });
     for (const type of [TYPE.lab, TYPE.container, TYPE.remoteImage, TYPE.volume, TYPE.labToken]) expect(run.byType(type)).toEqual([]);
-    expect(run.outputs.jupyterUrl).toBeUndefined();
+    // An explicit empty value: an undefined output makes the engine warn.
+    expect(run.outputs.jupyterUrl).toBe("");
     expect(run.outputs.labs).toEqual({});
   });
 
@@ -388,3 +412,36 @@ describe("labContainerSpec and dockerRunArgs (what the e2e suite runs)", () => {
     expect(none.slice(-2)).toEqual([image.ref, "atlas-lab"]);
   });
 });
+
+describe("how a lab's docker provider logs in to pull the tier image", () => {
+  const dev = planFromStackFile("dev");
+  const login = JSON.stringify({ auths: { "registry.localhost:5000": { auth: "x" } } });
+
+  it("with the stack's user and password when it has them", () => {
+    const creds = { address: "registry.localhost:5000", username: "atlas", password: "pw" };
+    expect(labRegistryAuth(dev, creds, login)).toEqual([{ address: "registry.localhost:5000", username: "atlas", password: "pw" }]);
+  });
+
+  it("else with the host's docker login for the registry, by a path that is the same on every host", () => {
+    expect(labRegistryAuth(dev, undefined, login)).toEqual([{ address: "registry.localhost:5000", configFile: "~/.docker/config.json" }]);
+  });
+
+  it("not at all for a registry the host has no login for, or a stack that does not push", () => {
+    expect(labRegistryAuth(dev, undefined, JSON.stringify({ auths: { "ghcr.io": {} } }))).toBeUndefined();
+    expect(labRegistryAuth(dev, undefined, undefined)).toBeUndefined();
+    expect(labRegistryAuth(planFromStackFile("dev", { "atlas:push": false, "atlas:cache": { type: "off" } }), undefined, login)).toBeUndefined();
+  });
+
+  it("passes the stack's password to the provider as a secret", async () => {
+    const run = await runProgram({
+      stack: "dev",
+      config: { "atlas:jupyter": { labs: { main: {} } }, "atlas:registry": { server: "registry.localhost:5000", repository: "atlas", username: "atlas" } },
+      secrets: { "atlas:jupyterToken": SECRET_TOKEN, "atlas:registryPassword": "the-registry-password" },
+    });
+    // Provider config reaches the engine as JSON text, secret as a whole when any part is.
+    const auth = run.one(TYPE.dockerProvider, "lab-main-docker").inputs.registryAuth;
+    expect(isSecretInput(auth)).toBe(true);
+    expect(JSON.parse(secretValue(auth) as string)).toEqual([{ address: "registry.localhost:5000", username: "atlas", password: "the-registry-password" }]);
+  });
+});
+

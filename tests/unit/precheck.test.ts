@@ -20,7 +20,8 @@ import {
   lightFindings,
   requiredDiskGB,
 } from "../../src/checks/precheck";
-import { Runner, dockerRegistryCAs, hostHasLogin, parseBuildxLs, parseChallenge, probeBuilders, probeDocker, probeRegistry, registryUrls } from "../../src/checks/precheck-probes";
+import { hostHasLogin } from "../../src/core/docker-config";
+import { Runner, dockerRegistryCAs, parseBuildxLs, parseChallenge, probeBuilders, probeDocker, probeRegistry, registryUrls } from "../../src/checks/precheck-probes";
 import { fullPlan, planFor } from "./check-fixtures";
 import { ROOT, useScratchDirs } from "./harness";
 

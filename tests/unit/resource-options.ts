@@ -13,6 +13,9 @@ export interface RecordedOptions {
   protect: boolean;
   additionalSecretOutputs: string[];
   ignoreChanges: string[];
+  replaceOnChanges: string[];
+  /** The provider reference (`<urn>::<id>`), empty for the default provider. */
+  provider: string;
   /** URNs this resource depends on (dependsOn and input dependencies). */
   dependencies: string[];
   /** The parent's URN. */
@@ -41,6 +44,8 @@ export function tapResourceOptions(): OptionsTap {
         protect: req.getProtect(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
         ignoreChanges: req.getIgnorechangesList(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        provider: req.getProvider(),
         dependencies: req.getDependenciesList(),
         parent: req.getParent(),
       },
