@@ -3,7 +3,9 @@
 # machine. It brings up the toolchain and services, uses a local file state
 # backend (.atlas/state) and the local registry, and points BASE_IMAGE at the
 # offline stand-in (by digest) through a config overlay, so Pulumi.dev.yaml
-# stays as committed. Extra arguments go to `pulumi up` (e.g. --diff).
+# stays as committed; on a host without GPUs the overlay runs the lab with
+# gpus: none. It ends with the JupyterLab URL. Extra arguments go to
+# `pulumi up` (e.g. --diff).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/toolchain-up.sh"
@@ -36,3 +38,13 @@ echo "config overlay ($overlay):" >&2
 sed 's/^/  /' "$overlay" >&2
 
 pulumi up --stack dev --config-file "$overlay" --yes --skip-preview "$@"
+
+# The lab's address, token included (a secret output; shown here because this
+# is the job that started it).
+url=$(pulumi stack output --stack dev --show-secrets jupyterUrl)
+if [[ -n $url ]]; then
+  echo "JupyterLab: $url"
+  echo "  (again: . scripts/env.sh && pulumi stack output --stack dev --show-secrets jupyterUrl)"
+else
+  echo "no JupyterLab enabled in Pulumi.dev.yaml (atlas:jupyter.labs)"
+fi

@@ -218,12 +218,17 @@ export function gpuLabs(plan: StackPlan): string[] {
     .map(([n]) => n);
 }
 
+/** What lets Docker give a container GPUs here, by name; empty when nothing does. */
+export function gpuSupport(f: GpuFacts): string[] {
+  return [f.runtimes.includes("nvidia") && "nvidia runtime", f.hook && "nvidia-container-runtime-hook", f.cdi && "NVIDIA CDI spec"].filter((x): x is string => Boolean(x));
+}
+
 export function evaluateGpu(f: GpuFacts | undefined, labs: readonly string[]): Finding {
   if (!labs.length) return { severity: "pass", check: "precheck.gpu", message: "no enabled lab asks for GPUs" };
   const who = labs.length > 1 ? `labs ${labs.join(", ")} ask` : `lab ${labs[0]} asks`;
   const fix = `install the NVIDIA Container Toolkit (nvidia-ctk runtime configure --runtime=docker), or set atlas:jupyter.labs.${labs[0]}.gpus none`;
   if (!f) return { severity: "warn", check: "precheck.gpu", message: `${who} for GPUs; cannot tell whether Docker can give them: the daemon is not reachable`, fix };
-  const found = [f.runtimes.includes("nvidia") && "nvidia runtime", f.hook && "nvidia-container-runtime-hook", f.cdi && "NVIDIA CDI spec"].filter(Boolean);
+  const found = gpuSupport(f);
   if (found.length) return { severity: "pass", check: "precheck.gpu", message: `${who} for GPUs; Docker has ${found.join(", ")}` };
   return {
     severity: "warn",

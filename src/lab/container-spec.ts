@@ -1,8 +1,7 @@
 /**
- * A JupyterLab container, described once and engine-neutral. jupyter-lab.ts turns the
- * description into a docker.Container; the e2e suite turns the same description
- * into `docker run` arguments (dockerRunArgs), so what the program deploys and
- * what the e2e suite starts cannot drift apart.
+ * A JupyterLab container, described once and engine-neutral: what it runs,
+ * as whom, with which limits, ports, workspace and healthcheck. jupyter-lab.ts
+ * turns the description into the docker provider's Container inputs.
  */
 import { ConfigError, LabConfig, NAMESPACE } from "../core/config";
 import { userText } from "../core/plan";
@@ -28,8 +27,8 @@ const OWNED_ENV = ["ATLAS_TOKEN_FILE", "ATLAS_LAB_PORT", "ATLAS_WORKSPACE", "NVI
 
 /**
  * The tier image a lab runs, and the user its tier-0 stage created. `ref` is
- * passed through untouched: a string for `docker run`, an Output (the pulled
- * image's id) for the program.
+ * passed through untouched: an Output (the pulled image's id) in the program,
+ * a plain string in tests.
  */
 export interface LabImage<I = string> {
   /** An image reference docker can pull or find locally (the tier's `tag@sha256:` ref). */
@@ -214,59 +213,4 @@ export function labContainerSpec<I = string>(name: string, lab: LabConfig, image
       "atlas.user": userText(image),
     },
   };
-}
-
-/** A `--mount` field value, quoted the way docker's CSV parser expects when it holds a comma or quote. */
-function csvField(field: string): string {
-  return /[",]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
-}
-
-function mountArg(type: "bind" | "volume", source: string, target: string, readonly = false): string {
-  return [`type=${type}`, `source=${source}`, `target=${target}`, ...(readonly ? ["readonly"] : [])].map(csvField).join(",");
-}
-
-export interface DockerRunOptions {
-  /** Host file holding the token; bind-mounted read-only at spec.tokenFile (readable by the spec's uid). */
-  hostTokenFile: string;
-  /** Add `--detach` (default true). */
-  detach?: boolean;
-}
-
-/**
- * The `docker run` equivalent of a spec, as an argument list for
- * execFile("docker", …): it starts with "run" and ends with the image and
- * command. The token is not in it: it is a read-only bind mount of a host file.
- */
-export function dockerRunArgs(spec: LabContainerSpec, options: DockerRunOptions): string[] {
-  const args = ["run"];
-  if (options.detach ?? true) args.push("--detach");
-  args.push("--name", spec.name, "--user", spec.user);
-  for (const [k, v] of Object.entries(spec.labels)) args.push("--label", `${k}=${v}`);
-  for (const e of spec.env) args.push("--env", e);
-  args.push("--publish", `${spec.port.ip}:${spec.port.external}:${spec.port.internal}/${spec.port.protocol}`);
-  args.push("--mount", mountArg(spec.workspace.type, spec.workspace.source, spec.workspace.target));
-  args.push("--mount", mountArg("bind", options.hostTokenFile, spec.tokenFile, true));
-  args.push(`--shm-size=${spec.shmSizeMiB}m`);
-  if (spec.memoryMiB !== undefined) args.push(`--memory=${spec.memoryMiB}m`);
-  if (spec.cpus !== undefined) args.push(`--cpus=${spec.cpus}`);
-  for (const c of spec.capDrop) args.push("--cap-drop", c);
-  for (const s of spec.securityOpts) args.push("--security-opt", s);
-  if (spec.init) args.push("--init");
-  const h = spec.healthcheck;
-  if (h.test[0] !== "CMD") throw new Error(`dockerRunArgs: only an exec-form healthcheck (["CMD", ...]) is supported, found ${JSON.stringify(h.test)}`);
-  // --health-cmd takes a shell string; the command and its args are plain words.
-  args.push(
-    "--health-cmd", h.test.slice(1).join(" "),
-    `--health-interval=${h.intervalSeconds}s`,
-    `--health-timeout=${h.timeoutSeconds}s`,
-    `--health-retries=${h.retries}`,
-    `--health-start-period=${h.startPeriodSeconds}s`,
-  );
-  args.push(`--restart=${spec.restart}`, `--stop-timeout=${spec.stopGraceSeconds}`);
-  if (spec.gpu) {
-    // --gpus parses its value as CSV: a device list must be one quoted field.
-    args.push("--gpus", "all" in spec.gpu ? "all" : `"device=${spec.gpu.deviceIds.join(",")}"`);
-  }
-  args.push(spec.image, ...spec.command);
-  return args;
 }

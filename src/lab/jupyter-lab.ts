@@ -38,8 +38,16 @@ export function labUrl(lab: Pick<LabConfig, "bind" | "port">, token: string): st
   return `http://${host}:${lab.port}/lab?token=${encodeURIComponent(token)}`;
 }
 
-function seconds(n: number): string {
-  return `${n}s`;
+/**
+ * Whole seconds as Go's time.Duration prints them (60 → "1m0s"), which is how
+ * the provider reads a healthcheck back: "60s" would be a diff on every up.
+ */
+export function goDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h) return `${h}h${m}m${s}s`;
+  return m ? `${m}m${s}s` : `${s}s`;
 }
 
 /**
@@ -90,10 +98,10 @@ export function containerArgs(spec: LabContainerSpec<pulumi.Input<string>>, toke
     init: spec.init,
     healthcheck: {
       tests: h.test,
-      interval: seconds(h.intervalSeconds),
-      timeout: seconds(h.timeoutSeconds),
+      interval: goDuration(h.intervalSeconds),
+      timeout: goDuration(h.timeoutSeconds),
       retries: h.retries,
-      startPeriod: seconds(h.startPeriodSeconds),
+      startPeriod: goDuration(h.startPeriodSeconds),
     },
     // `pulumi up` returns only once JupyterLab answers, and fails when it never does.
     wait: true,

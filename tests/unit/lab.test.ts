@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, LabConfig, labSchema } from "../../src/core/config";
-import { LAB_PORT, TOKEN_FILE, dockerRunArgs, labContainerSpec, labsProblems } from "../../src/lab/container-spec";
-import { dockerCpus, labRegistryAuth } from "../../src/lab/jupyter-lab";
+import { LAB_PORT, TOKEN_FILE, labContainerSpec, labsProblems } from "../../src/lab/container-spec";
+import { dockerCpus, goDuration, labRegistryAuth } from "../../src/lab/jupyter-lab";
 import { TOKEN_BYTES, newToken, tokenProvider } from "../../src/lab/token";
 import { fakeDigest, isSecret, isSecretInput, planFromStackFile, runProgram, RunResult, secretValue, TYPE, useScratchDirs } from "./harness";
 import { OptionsTap, tapResourceOptions } from "./resource-options";
@@ -125,7 +125,7 @@ describe("container security defaults", () => {
 
   it("waits for atlas-healthcheck, restarts unless stopped and gives kernels time to stop", async () => {
     const c = container(await devWithLabs({ main: {} }));
-    expect(c.healthcheck).toEqual({ tests: ["CMD", "atlas-healthcheck"], interval: "10s", timeout: "10s", retries: 3, startPeriod: "60s" });
+    expect(c.healthcheck).toEqual({ tests: ["CMD", "atlas-healthcheck"], interval: "10s", timeout: "10s", retries: 3, startPeriod: "1m0s" });
     expect(c.wait).toBe(true);
     expect(c.waitTimeout).toBeGreaterThanOrEqual(120);
     expect(c.restart).toBe("unless-stopped");
@@ -270,6 +270,11 @@ describe("workspace and resources", () => {
     expect([d.shmSize, d.memory, d.memorySwap, d.cpus]).toEqual([2048, undefined, undefined, undefined]);
   });
 
+  it("healthcheck durations are written as the provider reads them back (Go's durations)", () => {
+    const cases: [number, string][] = [[0, "0s"], [10, "10s"], [60, "1m0s"], [90, "1m30s"], [3600, "1h0m0s"], [3661, "1h1m1s"]];
+    for (const [seconds, read] of cases) expect(goDuration(seconds), String(seconds)).toBe(read);
+  });
+
   it("cpus are written as the provider reads them back, so a whole number is no perpetual replacement", () => {
     const cases: [number, string][] = [[1, "1.0"], [2, "2.0"], [16, "16.0"], [0.5, "0.5"], [0.25, "0.25"], [1.5, "1.5"], [6.5, "6.5"], [12.5, "12.5"], [10, "10."], [20, "20."], [100, "100."]];
     for (const [cpus, read] of cases) expect(dockerCpus(cpus), String(cpus)).toBe(read);
@@ -346,7 +351,7 @@ describe("bad lab config fails with the key, the value and what is accepted", ()
   });
 });
 
-describe("labContainerSpec and dockerRunArgs (what the e2e suite runs)", () => {
+describe("labContainerSpec", () => {
   const image = { ref: "localhost:5000/atlas:v0.6-base@sha256:" + "a".repeat(64), uid: 1000, gid: 1000, username: "atlas" };
   const spec = (l: object) => labContainerSpec("main", labSchema.parse(l), image, TOKEN_FILE, "e2e");
 
@@ -376,40 +381,6 @@ describe("labContainerSpec and dockerRunArgs (what the e2e suite runs)", () => {
 
   it("refuses a plaintext JUPYTER_TOKEN", () => {
     expect(() => spec({ env: { JUPYTER_TOKEN: "x".repeat(20) } })).toThrow(ConfigError);
-  });
-
-  it("gives the docker run equivalent, the token as a read-only file mount", () => {
-    expect(dockerRunArgs(spec({ workspace: { volume: "ws" }, memory: 8192, cpus: 2 }), { hostTokenFile: "/tmp/t/token" })).toEqual([
-      "run", "--detach",
-      "--name", "atlas-e2e-main",
-      "--user", "1000:1000",
-      "--label", "atlas.stack=e2e", "--label", "atlas.lab=main", "--label", "atlas.tier=base", "--label", "atlas.user=atlas (1000:1000)",
-      "--env", "ATLAS_TOKEN_FILE=/run/atlas/jupyter-token", "--env", "NVIDIA_DRIVER_CAPABILITIES=compute,utility", "--env", "NVIDIA_VISIBLE_DEVICES=all",
-      "--publish", "127.0.0.1:8888:8888/tcp",
-      "--mount", "type=volume,source=ws,target=/workspace",
-      "--mount", "type=bind,source=/tmp/t/token,target=/run/atlas/jupyter-token,readonly",
-      "--shm-size=2048m", "--memory=8192m", "--cpus=2",
-      "--cap-drop", "ALL",
-      "--security-opt", "no-new-privileges",
-      "--init",
-      "--health-cmd", "atlas-healthcheck", "--health-interval=10s", "--health-timeout=10s", "--health-retries=3", "--health-start-period=60s",
-      "--restart=unless-stopped", "--stop-timeout=60",
-      "--gpus", "all",
-      image.ref, "atlas-lab",
-    ]);
-  });
-
-  it("quotes a device list for --gpus, leaves --gpus out for none, and quotes mount fields with commas", () => {
-    const devices = dockerRunArgs(spec({ gpus: [0, 2] }), { hostTokenFile: "/t" });
-    expect(devices.slice(devices.indexOf("--gpus"), devices.indexOf("--gpus") + 2)).toEqual(["--gpus", '"device=0,2"']);
-    expect(devices).toContain("NVIDIA_VISIBLE_DEVICES=0,2");
-
-    const none = dockerRunArgs(spec({ gpus: "none", workspace: { hostPath: "/data/a,b" } }), { hostTokenFile: "/t", detach: false });
-    expect(none).not.toContain("--gpus");
-    expect(none).not.toContain("--detach");
-    expect(none).toContain("NVIDIA_VISIBLE_DEVICES=void");
-    expect(none).toContain('type=bind,"source=/data/a,b",target=/workspace');
-    expect(none.slice(-2)).toEqual([image.ref, "atlas-lab"]);
   });
 });
 
