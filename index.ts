@@ -2,8 +2,9 @@
 // tags out. Everything with logic lives in src/, one module per concern; after
 // planStack, every part reads the plan, never the config.
 import * as pulumi from "@pulumi/pulumi";
-import { stageRequirementContexts } from "./src/build/contexts";
+import { stageTierContexts } from "./src/build/contexts";
 import { TierImages, registryCredentials } from "./src/build/images";
+import { explainRebuilds } from "./src/build/rebuild-reasons";
 import { ReleaseTags } from "./src/build/releases";
 import { runChecks } from "./src/checks/run-checks";
 import { planStack, topTier, userText } from "./src/core/plan";
@@ -16,7 +17,8 @@ const plan = planStack(readStackConfig(), planInputs(root, pulumi.getStack()));
 
 // Fails the preview before any resource is registered when a build is impossible.
 runChecks(root, plan);
-stageRequirementContexts(root, plan);
+// Each tier is built from its own staged inputs; this also says what they are.
+const tierInputs = stageTierContexts(root, plan);
 
 const credentials = registryCredentials(plan, secretConfig("registryPassword"));
 const images = new TierImages("atlas", { plan, credentials, pipIndexUrl: secretConfig("pipIndexUrl") });
@@ -28,6 +30,8 @@ export const tiers = images.outputs;
 export const jupyterUrl = jupyter.jupyterUrl ?? "";
 export const labs = labOutputs(jupyter.labs);
 export const releases = releaseTags.refs;
+/** What each tier was last built from (BUILT_FROM_OUTPUT); the next preview says what changed against it. */
+export const builtFrom = explainRebuilds(plan, images, tierInputs);
 export const settings = {
   stack: plan.stack,
   version: plan.version,

@@ -5,7 +5,7 @@
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
-import { CA_CERTIFICATES_SECRET, DOCKER_CONTEXT, DOCKERFILE, PIP_INDEX_SECRET, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan } from "../core/plan";
+import { CA_CERTIFICATES_SECRET, PIP_INDEX_SECRET, REQUIREMENTS_CONTEXT_NAME, StackPlan, TierPlan } from "../core/plan";
 import { TierName } from "../core/tiers";
 import { cacheFromArg, cacheToArg } from "./caches";
 
@@ -83,8 +83,10 @@ function imageArgs(
     // built on preview anyway (provider issue 252).
     buildOnPreview: false,
     tags: tier.tags,
-    context: { location: DOCKER_CONTEXT, named },
-    dockerfile: { location: DOCKERFILE },
+    // The tier's own staged Dockerfile and context (contexts.ts): the provider
+    // hashes them, so only a change that can reach this tier rebuilds it.
+    context: { location: tier.stagedContext, named },
+    dockerfile: { location: tier.stagedDockerfile },
     target: tier.target,
     buildArgs: tier.buildArgs as Record<string, string>,
     cacheFrom: tier.cacheFrom.map(cacheFromArg),

@@ -16,7 +16,11 @@ export interface TierPlan {
   target: string;
   /** The FROM name mapped to the parent's image, when there is a parent. */
   parentContext?: string;
-  /** Local context dir holding only this tier's requirements files (see contexts.ts). */
+  /** The Dockerfile this tier is built from: its stage of docker/Dockerfile (build/contexts.ts stages it). */
+  stagedDockerfile: string;
+  /** The build context: only the files the tier's stage copies. */
+  stagedContext: string;
+  /** The `requirements` named context: only the files this tier installs. */
   requirementsContext: string;
   /** Requirements files this tier installs, relative to the project root. */
   requirements: string[];
@@ -81,8 +85,8 @@ export interface StackPlan {
 export interface PlanInputs {
   stack: string;
   version: string;
-  /** Commit that last touched the build inputs, for the OCI revision label. */
-  revision: string;
+  /** The last commit that changed a tier's inputs (its stage, copied files, requirements, VERSION), for the OCI revision label. */
+  revisionOf(stage: string, requirements: readonly string[]): string;
   source: string;
 }
 
@@ -190,14 +194,17 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
     if (c.cache.type === "inline") {
       cacheFrom.push(...[spec.name, ...lower].map((t): CacheEntry => ({ type: "registry", ref: `${imageName}:${tierTag(inputs.version, t, c.materials)}` })));
     }
+    // Per stack too: stacks differ in what a tier installs (materials).
+    const staged = `${STAGED_CONTEXT_ROOT}/${inputs.stack}/${spec.name}`;
     return {
       tier: spec.name,
       level: spec.level,
       parent: spec.parent,
       target: spec.stage,
       parentContext: spec.parent ? parentContextName(spec.parent) : undefined,
-      // Per stack too: stacks differ in what a tier installs (materials).
-      requirementsContext: `${STAGED_CONTEXT_ROOT}/${inputs.stack}/${spec.name}`,
+      stagedDockerfile: `${staged}/Dockerfile`,
+      stagedContext: `${staged}/context`,
+      requirementsContext: `${staged}/requirements`,
       requirements,
       tags: [`${imageName}:${tag}`],
       buildArgs: tierBuildArgs(spec.buildArgs, c),
@@ -207,7 +214,7 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
         "org.opencontainers.image.title": `atlas ${spec.name}${c.materials ? " + materials" : ""}`,
         "org.opencontainers.image.description": spec.summary,
         "org.opencontainers.image.version": tag,
-        "org.opencontainers.image.revision": inputs.revision,
+        "org.opencontainers.image.revision": inputs.revisionOf(spec.stage, requirements),
         "org.opencontainers.image.source": inputs.source,
       },
       sizeGB: spec.sizeGB + (c.materials ? MATERIALS.sizeGB : 0),

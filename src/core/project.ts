@@ -1,14 +1,13 @@
 /**
  * Facts about the project checkout that the build labels and tags need:
- * VERSION, the revision of the build inputs and the source URL.
+ * VERSION, each tier's revision and the source URL.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PlanInputs } from "./plan";
-
-/** Paths whose changes can change an image; the revision label follows only these. */
-export const BUILD_INPUT_PATHS = ["docker", "requirements", "VERSION"];
+import { DOCKERFILE, PlanInputs } from "./plan";
+import { diskSource } from "./requirements-files";
+import { ReadFile, TierInputs, inputPaths, stageCutOf, tierInputs } from "./tier-inputs";
 
 export function readVersion(root: string): string {
   const path = join(root, "VERSION");
@@ -19,26 +18,56 @@ export function readVersion(root: string): string {
   return version;
 }
 
-/**
- * The last commit that touched a build input. A label of HEAD would change on
- * every commit (a README edit too) and force a rebuild of every tier each time.
- */
-export function buildInputsRevision(root: string): string {
+function git(root: string, args: string[]): string | undefined {
   try {
-    const sha = execFileSync("git", ["log", "-1", "--format=%H", "--", ...BUILD_INPUT_PATHS], {
-      cwd: root,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-    return sha || "unknown";
+    return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 64 << 20 });
   } catch {
-    return "unknown";
+    return undefined;
   }
+}
+
+/**
+ * The last commit that changed one of a tier's inputs: a file it copies or
+ * installs, VERSION, or its cut of the Dockerfile (a commit that edits only
+ * another stage does not count). A label of HEAD, or of the last commit under
+ * docker/ or requirements/, would move on commits that cannot change the tier
+ * and rebuild it, and every tier above it, for nothing. "unknown" outside git.
+ */
+export function tierRevision(root: string, inputs: TierInputs): string {
+  const paths = inputPaths(inputs);
+  const log = git(root, ["log", "--format=%x00%H", "--name-only", "--", ...paths, DOCKERFILE]);
+  if (!log) return "unknown";
+  for (const entry of log.split("\0").slice(1)) {
+    const [sha, ...files] = entry.split("\n").map((l) => l.trim()).filter(Boolean);
+    if (files.some((f) => paths.includes(f))) return sha;
+    // Only the Dockerfile changed here: did this tier's cut of it?
+    const cut = (rev: string) => stageCutOf(git(root, ["show", `${rev}:${DOCKERFILE}`]), inputs.stage);
+    if (cut(sha) !== cut(`${sha}^`)) return sha;
+  }
+  return "unknown";
+}
+
+/** Files of this checkout, read as the requirements checks read them. */
+export function diskReader(root: string): ReadFile {
+  return diskSource(root).read;
 }
 
 /** Everything planStack needs besides the config, for a stack of this checkout. */
 export function planInputs(root: string, stack: string): PlanInputs {
-  return { stack, version: readVersion(root), revision: buildInputsRevision(root), source: sourceUrl(root) };
+  const read = diskReader(root);
+  return {
+    stack,
+    version: readVersion(root),
+    revisionOf: (stage, requirements) => {
+      try {
+        return tierRevision(root, tierInputs(read, stage, requirements));
+      } catch {
+        // A Dockerfile that cannot be read or cut: the checks name the problem.
+        return "unknown";
+      }
+    },
+    source: sourceUrl(root),
+  };
 }
 
 export function sourceUrl(root: string): string {

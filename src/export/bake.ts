@@ -12,7 +12,7 @@
  */
 import { posix } from "node:path";
 import { cacheStrings } from "../build/caches";
-import { stageRequirementContexts } from "../build/contexts";
+import { stageTierContexts } from "../build/contexts";
 import { EXIT, stackCommand } from "../core/command";
 import { CA_CERTIFICATES_SECRET, DOCKER_CONTEXT, DOCKERFILE, REQUIREMENTS_CONTEXT_NAME, SmokePlan, StackPlan, TierPlan } from "../core/plan";
 import { loadStack } from "../core/stacks";
@@ -77,8 +77,10 @@ function tierTarget(plan: StackPlan, tier: TierPlan, secrets: string[]): BakeTar
   // bake target names are the tier names, so the parent is `target:<parent tier>`.
   if (tier.parentContext && tier.parent) contexts[tier.parentContext] = `target:${tier.parent}`;
   const target: BakeTarget = {
-    context: DOCKER_CONTEXT,
-    dockerfile: posix.relative(DOCKER_CONTEXT, DOCKERFILE),
+    // The same staged Dockerfile and context the program builds from, so bake
+    // and `pulumi up` build the same thing.
+    context: tier.stagedContext,
+    dockerfile: posix.relative(tier.stagedContext, tier.stagedDockerfile),
     target: tier.target,
     contexts,
     args: tier.buildArgs as Record<string, string>,
@@ -133,7 +135,7 @@ export function bakeFile(plan: StackPlan): BakeFile {
 export const bakeCommand = stackCommand("bake", "usage: npm run -s bake -- [stack] [--no-stage] > docker-bake.json", ["--no-stage"], ({ stack, flags }, { root, out, err }) => {
   const plan = loadStack(root, stack);
   if (!flags.has("--no-stage")) {
-    stageRequirementContexts(root, plan);
+    stageTierContexts(root, plan);
     err(`staged requirements contexts: ${plan.tiers.map((t) => t.requirementsContext).join(", ")}`);
   }
   // A bake file has no builder field: the stack's builder goes on the command line.

@@ -17,17 +17,12 @@ import { pulumiCli, type CliResult, type Watch } from "./cli";
 import { HeldPackage } from "./held-package";
 import { OwnedBuildkitd, OwnedRegistry, freePort } from "./owned-services";
 import { Registry } from "./registry";
-import { TempProject, type RequirementSets } from "./stack";
+import { SMALL_REQUIREMENTS, TempProject } from "./stack";
 import { REGISTRY, REGISTRY_USER, Toolchain, e2eSkipped, loadToolchain } from "./toolchain";
 
 const skipped = e2eSkipped();
 
-/** Tiny pure-Python sets: each tier builds in seconds, so the faults, not pip, take the time. */
-const FAULT_REQUIREMENTS: RequirementSets = {
-  base: { file: "requirements.txt", lines: ["six==1.17.0"], imports: ["six"] },
-  llm: { file: "requirements-llm.txt", lines: ["tabulate==0.9.0"], imports: ["tabulate"] },
-  full: { file: "requirements-accel.txt", lines: ["toolz==1.0.0"], imports: ["toolz"] },
-};
+const FAULT_REQUIREMENTS = SMALL_REQUIREMENTS;
 
 const TIERS = ["base", "llm", "full"] as const;
 type Tier = (typeof TIERS)[number];

@@ -23,6 +23,13 @@ export const E2E_REQUIREMENTS: RequirementSets = {
   full: { file: "requirements-accel.txt", lines: ["tabulate==0.9.0"], imports: ["tabulate"] },
 };
 
+/** Tiny pure-Python sets: each tier builds in seconds, for suites about the chain rather than the packages. */
+export const SMALL_REQUIREMENTS: RequirementSets = {
+  base: { file: "requirements.txt", lines: ["six==1.17.0"], imports: ["six"] },
+  llm: { file: "requirements-llm.txt", lines: ["tabulate==0.9.0"], imports: ["tabulate"] },
+  full: { file: "requirements-accel.txt", lines: ["toolz==1.0.0"], imports: ["toolz"] },
+};
+
 export class TempProject {
   readonly dir: string;
   readonly id = randomBytes(4).toString("hex");

@@ -34,8 +34,9 @@ describe("bake file structure, for each committed stack", () => {
     const file = bakeFile(plan);
     for (const tier of plan.tiers) {
       const t = file.target[tier.tier];
-      expect(t.context).toBe("docker");
-      expect(t.dockerfile).toBe("Dockerfile");
+      // The tier's own staged context and Dockerfile, as the program builds it.
+      expect(t.context).toBe(`.atlas/contexts/${stack}/${tier.tier}/context`);
+      expect(t.dockerfile).toBe("../Dockerfile");
       expect(t.target).toBe(tier.target);
       expect(t.args).toEqual(tier.buildArgs);
       expect(t.tags).toEqual(tier.tags);
@@ -52,7 +53,7 @@ describe("bake file structure, for each committed stack", () => {
     const plan = loadStack(ROOT, stack);
     const file = bakeFile(plan);
     for (const tier of plan.tiers) {
-      const expected: Record<string, string> = { requirements: `.atlas/contexts/${stack}/${tier.tier}` };
+      const expected: Record<string, string> = { requirements: `.atlas/contexts/${stack}/${tier.tier}/requirements` };
       if (tier.parent) expected[`atlas-${tier.parent}`] = `target:${tier.parent}`;
       expect(file.target[tier.tier].contexts).toEqual(expected);
     }
@@ -61,7 +62,7 @@ describe("bake file structure, for each committed stack", () => {
   it("llm, written out: registry cache strings, the chain and the tags", () => {
     const plan = loadStack(ROOT, "llm");
     const llm = bakeFile(plan).target.llm;
-    expect(llm.contexts).toEqual({ requirements: ".atlas/contexts/llm/llm", "atlas-base": "target:base" });
+    expect(llm.contexts).toEqual({ requirements: ".atlas/contexts/llm/llm/requirements", "atlas-base": "target:base" });
     expect(llm.tags).toEqual(["ghcr.io/chenzhuyu2004/atlas:v0.6-llm"]);
     expect(llm.args).toEqual({ MAX_JOBS: "2" });
     expect(llm["cache-from"]).toEqual(["type=registry,ref=ghcr.io/chenzhuyu2004/atlas:cache-llm", "type=registry,ref=ghcr.io/chenzhuyu2004/atlas:cache-base"]);
@@ -73,7 +74,7 @@ describe("bake file structure, for each committed stack", () => {
     expect(smoke.target).toBe(SMOKE.stage);
     expect(Object.keys(smoke.args).sort()).toEqual([...SMOKE.buildArgs].sort());
     expect(smoke.args).toEqual({ SMOKE_BASE_IMAGE: "python:3.10-slim", USERNAME: "atlas", USER_UID: "1000", USER_GID: "1000" });
-    expect(smoke.contexts).toEqual({ requirements: ".atlas/contexts/full/base" });
+    expect(smoke.contexts).toEqual({ requirements: ".atlas/contexts/full/base/requirements" });
     expect(smoke.output).toEqual(["type=cacheonly"]);
     expect(smoke).not.toHaveProperty("tags");
   });

@@ -45,7 +45,7 @@ export function committed(path: string): string {
 /** The plan of `atlas:` keys without the prefix (values as in a stack file), pushed to ghcr.io unless they say otherwise. */
 export function planFor(keys: Record<string, unknown>, stack = "test"): StackPlan {
   const raw = atlasKeys({ registry: { server: "ghcr.io", repository: "owner/atlas" }, ...keys });
-  return planStack(parseConfig(raw, new Set()), { stack, version: "0.6", revision: "test", source: "test" });
+  return planStack(parseConfig(raw, new Set()), { stack, version: "0.6", revisionOf: () => "test", source: "test" });
 }
 
 /** The full stack as committed, but with another base image. */

@@ -96,6 +96,10 @@ export interface RunOptions {
   plaintext?: Record<string, string>;
   fromStackFile?: boolean;
   preview?: boolean;
+  /** The outputs of the stack's last deployment, as its reference to itself reads them (none: a new stack). */
+  lastDeployment?: Record<string, unknown>;
+  /** Digests the mocked images get, per tier ("base"); by default one derived from the name and build args. */
+  digests?: Record<string, string>;
 }
 
 export interface RunResult {
@@ -112,15 +116,22 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
       newResource(args) {
         const id = `${args.name}-id`;
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, id });
-        return { id, state: mockState(args.type, args.name, args.inputs) };
+        const state = mockState(args.type, args.name, args.inputs);
+        const digest = opts.digests?.[args.name.replace(/^atlas-/, "")];
+        if (args.type === TYPE.image && digest) Object.assign(state, { digest, ref: `${args.inputs.tags[0]}@${digest}` });
+        return { id, state };
       },
       call(args) {
+        // The engine's readStackOutputs: the stack's last deployment, as the program reads it back.
+        if (args.token === "pulumi:pulumi:readStackOutputs") return { name: args.inputs.name, outputs: opts.lastDeployment ?? {}, secretOutputNames: [] };
         return args.inputs;
       },
     },
     PROJECT,
     opts.stack,
     opts.preview ?? false,
+    // What a DIY backend calls every stack's organization.
+    "organization",
   );
   const config = opts.fromStackFile === false ? engineConfig(opts.config ?? {}) : stackFileWith(opts.stack, opts.config);
   for (const [k, v] of Object.entries({ ...opts.secrets, ...opts.plaintext })) config[k] = v;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { TIERS } from "../../src/core/tiers";
 import { BASE_IMAGE, fakeDigest, runProgram, secretValue, TYPE } from "./harness";
 
@@ -64,13 +64,13 @@ describe("committed stacks", () => {
     }
   });
 
-  it("every tier reads only its own staged requirements context", async () => {
+  it("every tier is built from its own staged Dockerfile, context and requirements", async () => {
     const run = await runProgram({ stack: "full" });
     for (const tier of TIERS) {
       const inputs = run.one(TYPE.image, `atlas-${tier.name}`).inputs;
-      expect(inputs.context.location).toBe("docker");
-      expect(inputs.dockerfile.location).toBe("docker/Dockerfile");
-      expect(inputs.context.named.requirements).toEqual({ location: `.atlas/contexts/full/${tier.name}` });
+      expect(inputs.context.location).toBe(`.atlas/contexts/full/${tier.name}/context`);
+      expect(inputs.dockerfile.location).toBe(`.atlas/contexts/full/${tier.name}/Dockerfile`);
+      expect(inputs.context.named.requirements).toEqual({ location: `.atlas/contexts/full/${tier.name}/requirements` });
     }
   });
 
@@ -143,5 +143,61 @@ describe("image settings from config", () => {
   it("does not build on preview", async () => {
     const run = await runProgram({ stack: "dev", preview: true });
     expect(run.one(TYPE.image, "atlas-base").inputs.buildOnPreview).toBe(false);
+  });
+});
+
+describe("why a tier rebuilds, said under its image", () => {
+  const ACCEL = "requirements/requirements-accel.txt";
+  const LLM = "requirements/requirements-llm.txt";
+  type BuiltFrom = Record<string, Record<string, string[] | string>>;
+
+  /** What a first up of the full stack leaves in its outputs. */
+  async function lastDeployment() {
+    const first = await runProgram({ stack: "full" });
+    return { tiers: first.outputs.tiers as Record<string, { digest: string }>, builtFrom: first.outputs.builtFrom as BuiltFrom };
+  }
+
+  async function messagesOf(run: Promise<unknown>): Promise<string[]> {
+    const spy = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      await run;
+      return spy.mock.calls.map((c) => String(c[0])).filter((m) => m.includes("rebuilds:"));
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it("records what each tier is built from in the builtFrom output: requirement lines and input hashes", async () => {
+    const { builtFrom } = await lastDeployment();
+    expect(Object.keys(builtFrom).sort()).toEqual(["base", "full", "llm"]);
+    expect(builtFrom.full[ACCEL]).toEqual(expect.arrayContaining([expect.stringMatching(/==/)]));
+    expect(builtFrom.full["docker/Dockerfile (stage full)"]).toMatch(/^sha256:/);
+    expect(builtFrom.base["docker/atlas-lab"]).toMatch(/^sha256:/);
+  });
+
+  it("names the requirement lines that changed, on the tier that rebuilds only", async () => {
+    const last = await lastDeployment();
+    const now = [...(last.builtFrom.full[ACCEL] as string[])];
+    last.builtFrom.full[ACCEL] = [...now.slice(1), "tabulate==0.8.10"];
+    const messages = await messagesOf(
+      runProgram({ stack: "full", lastDeployment: last, digests: { full: fakeDigest("a new full") } }),
+    );
+    expect(messages).toEqual([`info: [runtime] tier full rebuilds: requirements-accel.txt: +${now[0]}, -tabulate==0.8.10`]);
+  });
+
+  it("says a tier above one that rebuilds is built on its new image", async () => {
+    const last = await lastDeployment();
+    last.builtFrom.llm[LLM] = [...(last.builtFrom.llm[LLM] as string[]), "six==1.16.0"];
+    const messages = await messagesOf(
+      runProgram({ stack: "full", lastDeployment: last, digests: { llm: fakeDigest("a new llm"), full: fakeDigest("a new full") } }),
+    );
+    expect(messages).toEqual(["info: [runtime] tier llm rebuilds: requirements-llm.txt: -six==1.16.0", "info: [runtime] tier full rebuilds: on llm's new image"]);
+  });
+
+  it("says nothing on a new stack, or when no digest changes", async () => {
+    expect(await messagesOf(runProgram({ stack: "full" }))).toEqual([]);
+    const last = await lastDeployment();
+    last.builtFrom.full[ACCEL] = ["something==1.0"];
+    expect(await messagesOf(runProgram({ stack: "full", lastDeployment: last }))).toEqual([]);
   });
 });
