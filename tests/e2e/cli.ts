@@ -4,7 +4,12 @@
  * to the group) would, and then look for anything left running.
  */
 import { execFileSync, spawn } from "node:child_process";
-import type { TempProject } from "./stack";
+
+/** Where the CLI runs and with which backend: a TempProject, or any such pair. */
+export interface CliProject {
+  dir: string;
+  envVars: Record<string, string>;
+}
 
 export interface CliResult {
   /** Exit code; null when a signal ended the process. */
@@ -33,7 +38,7 @@ export function processGroup(pgid: number): string[] {
     .map(([pid, , , comm]) => `${pid} ${comm}`);
 }
 
-export function pulumiCli(project: TempProject, args: string[], watch?: Watch, timeoutMs = 20 * 60_000): Promise<CliResult> {
+export function pulumiCli(project: CliProject, args: string[], watch?: Watch, timeoutMs = 20 * 60_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("pulumi", [...args, "--non-interactive", "--color", "never"], {
       cwd: project.dir,
