@@ -15,16 +15,21 @@ PULUMI_VERSION=$(tool_version "$here/tools/pulumi" github.com/pulumi/pulumi/pkg/
 DOCKER_BUILD_VERSION=$(docker_build_version "$here")
 DOCKER_VERSION=$(docker_provider_version "$here")
 
+# name | binary | pins: true when Go is here to build (or check) the tool;
+# without Go, a binary built before is kept, with a warning.
+go_or_keep() {
+  command -v go >/dev/null && return 0
+  [[ -x "$2" ]] || die "Go is needed to build $1; install Go 1.26+"
+  warn "no Go here to check $1 against its pins in $3; keeping the one built before"
+  return 1
+}
+
 # name | module dir | main package | extra go build flags
 build_one() {
   local name=$1 dir=$2 pkg=$3; shift 3
   local out="${OUT_DIR:-$ATLAS_BIN}/$name" stamp="$ATLAS_TOOLCHAIN_DIR/stamps/$name"
   local key
-  if ! command -v go >/dev/null; then
-    [[ -x "$out" ]] || die "Go is needed to build $name; install Go 1.26+"
-    warn "no Go here to check $name against its pins in tools/$dir; keeping the one built before"
-    return
-  fi
+  go_or_keep "$name" "$out" "tools/$dir" || return 0
   key=$(cat "$here/tools/$dir/go.mod" "$here/tools/$dir/go.sum" <(go version) <(printf '%s\n' "$pkg" "$@") | sha256sum | cut -d' ' -f1)
   if [[ -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
     log "tool $name: cached"
@@ -63,11 +68,7 @@ build_docker_provider() {
   # -s -w: no symbol table or DWARF, so a lighter link (~1.9 GB peak, the
   # build's largest process) and a smaller binary.
   local flags=(-tags no_compose -ldflags "-s -w -X atlas.local/tools/docker/mapping.Version=$version")
-  if ! command -v go >/dev/null; then
-    [[ -x "$out" ]] || die "Go is needed to build $name; install Go 1.26+"
-    warn "no Go here to check $name against its pins in tools/docker; keeping the one built before"
-    return
-  fi
+  go_or_keep "$name" "$out" tools/docker || return 0
   key=$( (cd "$dir" && find . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 sha256sum; go version; printf '%s\n' "${flags[@]}") | sha256sum | cut -d' ' -f1)
   if [[ -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
     log "tool $name: cached"

@@ -63,7 +63,7 @@ ensure_tools() {
   # built when it is not installed at that version, or when we built it before
   # (build-tools.sh then rebuilds only if its pins changed); a plugin the host
   # installed itself is used as it is. It is (re)installed when it was missing or
-  # its build changed.
+  # is not the binary we built.
   local db_version dk_version plugins="" p
   db_version=$(docker_build_version "$root")
   dk_version=$(docker_provider_version "$root")
@@ -80,7 +80,9 @@ ensure_tools() {
   atlas_path
   for p in docker-build docker; do
     [[ " ${want[*]} " == *" pulumi-resource-$p "* ]] || continue
-    if [[ ${plugin_installed[$p]} == false || "$(cat "$ATLAS_TOOLCHAIN_DIR/stamps/pulumi-resource-$p" 2>/dev/null)" != "${plugin_built[$p]}" ]]; then
+    # Installed as built: the same bytes (a build by build-tools.sh alone counts too).
+    local installed_binary="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-$p-v${plugin_version[$p]}/pulumi-resource-$p"
+    if [[ ${plugin_installed[$p]} == false ]] || ! cmp -s "$ATLAS_PLUGINS/pulumi-resource-$p" "$installed_binary"; then
       (cd / && pulumi plugin install resource "$p" "${plugin_version[$p]}" --file "$ATLAS_PLUGINS/pulumi-resource-$p" --reinstall >/dev/null)
       log "installed plugin $p ${plugin_version[$p]}"
     fi

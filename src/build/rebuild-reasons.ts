@@ -59,9 +59,9 @@ function settled<T>(o: pulumi.Output<T>): Promise<T | undefined> {
 }
 
 /**
- * Logs each rebuilding tier's reasons on its Image. A tier rebuilds when, in a
- * preview, its digest is unknown (the engine plans an update), or, in an up,
- * its digest differs from the last deployment's.
+ * Logs each rebuilding tier's reasons on its Image. A tier rebuilds when its
+ * digest is not the last deployment's: in a preview the engine plans an update
+ * (no digest yet), in an up it built a new one.
  * @returns what each tier is built from, resolved once its image is: the `builtFrom` output.
  *   It also waits for the messages, so the program does not end before them.
  */
@@ -73,10 +73,11 @@ export function explainRebuilds(plan: StackPlan, images: TierImages, builtFrom: 
   const logged: Promise<void>[] = [];
   for (const tier of plan.tiers) {
     const image = images.images[tier.tier]!;
+    // An image the engine keeps has its last digest, in a preview too; one it
+    // rebuilds has another, or none yet (unknown, or "" from the provider's preview).
     const rebuilt = (async () => {
       const digest = await settled(image.digest);
-      if (digest === undefined) return true;
-      return pulumi.runtime.isDryRun() ? false : digest !== (await lastTiers)?.[tier.tier]?.digest;
+      return !digest || digest !== (await lastTiers)?.[tier.tier]?.digest;
     })();
     rebuilds.set(tier.tier, rebuilt);
     const parentRebuilds = tier.parent ? rebuilds.get(tier.parent)! : Promise.resolve(false);

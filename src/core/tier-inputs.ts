@@ -77,11 +77,26 @@ export function requirementLines(text: string): string[] {
 }
 
 /**
- * What a tier was built from, as kept in the stack's outputs: requirements
- * files by their lines, every other input by its sha256. The next preview
- * compares against it to say why a tier rebuilds.
+ * A requirements file's lines keyed by the package they name (an option line,
+ * or a second line for one package, by itself), so the outputs diff of a
+ * changed pin reads `~ numpy: "numpy==2.2.5" => "numpy==2.2.6"` rather than as
+ * shifted list items.
  */
-export type InputsManifest = Record<string, string[] | string>;
+export function requirementsByPackage(lines: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const name = /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(line)?.[0].toLowerCase().replace(/[-_.]+/g, "-");
+    out[name && !(name in out) ? name : line] = line;
+  }
+  return out;
+}
+
+/**
+ * What a tier was built from, as kept in the stack's outputs: requirements
+ * files by their lines (requirementsByPackage), every other input by its
+ * sha256. The next preview compares against it to say why a tier rebuilds.
+ */
+export type InputsManifest = Record<string, Record<string, string> | string>;
 
 export const DOCKERFILE_KEY = (stage: string) => `${DOCKERFILE} (stage ${stage})`;
 
@@ -92,7 +107,7 @@ function sha256(text: string): string {
 export function inputsManifest(read: ReadFile, inputs: TierInputs): InputsManifest {
   const manifest: InputsManifest = { [DOCKERFILE_KEY(inputs.stage)]: sha256(inputs.dockerfile) };
   for (const file of inputs.copies) manifest[file] = sha256(required(read, file));
-  for (const file of inputs.requirements) manifest[file] = requirementLines(required(read, file));
+  for (const file of inputs.requirements) manifest[file] = requirementsByPackage(requirementLines(required(read, file)));
   return manifest;
 }
 
@@ -105,12 +120,14 @@ export function inputChanges(before: InputsManifest, after: InputsManifest): str
   const reasons: string[] = [];
   for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
     const [old, now] = [before[key], after[key]];
-    const name = Array.isArray(now ?? old) ? posix.basename(key) : key;
+    const lines = typeof (now ?? old) === "object";
+    const name = lines ? posix.basename(key) : key;
     if (old === undefined) reasons.push(`${name} added`);
     else if (now === undefined) reasons.push(`${name} no longer installed`);
-    else if (Array.isArray(old) && Array.isArray(now)) {
-      const added = now.filter((l) => !old.includes(l)).map((l) => `+${l}`);
-      const removed = old.filter((l) => !now.includes(l)).map((l) => `-${l}`);
+    else if (typeof old === "object" && typeof now === "object") {
+      const [was, is] = [Object.values(old), Object.values(now)];
+      const added = is.filter((l) => !was.includes(l)).map((l) => `+${l}`);
+      const removed = was.filter((l) => !is.includes(l)).map((l) => `-${l}`);
       if (added.length || removed.length) reasons.push(`${name}: ${[...added, ...removed].join(", ")}`);
     } else if (JSON.stringify(old) !== JSON.stringify(now)) reasons.push(`${key} changed`);
   }

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { stageTierContexts } from "../../src/build/contexts";
 import { cutStage, stageDockerfile } from "../../src/core/dockerfile-stages";
 import { diskReader, tierRevision } from "../../src/core/project";
-import { inputChanges, requirementLines, tierInputs } from "../../src/core/tier-inputs";
+import { inputChanges, requirementLines, requirementsByPackage, tierInputs } from "../../src/core/tier-inputs";
 import { planFor } from "./check-fixtures";
 import { ROOT, useScratchDirs } from "./harness";
 
@@ -94,8 +94,8 @@ describe("stageTierContexts", () => {
     const manifests = stageTierContexts(root, plan(false));
     expect(manifests.llm).toEqual({
       "docker/Dockerfile (stage llm)": expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
-      "requirements/requirements-llm.txt": ["-r common/shared.txt", "six==1.17.0"],
-      "requirements/common/shared.txt": ["idna==3.10"],
+      "requirements/requirements-llm.txt": { "-r common/shared.txt": "-r common/shared.txt", six: "six==1.17.0" },
+      "requirements/common/shared.txt": { idna: "idna==3.10" },
     });
     expect(Object.keys(manifests.base!).sort()).toEqual(["docker/Dockerfile (stage base)", "docker/atlas-healthcheck", "docker/atlas-lab", "docker/atlas-pip-install", "requirements/requirements.txt"]);
   });
@@ -126,13 +126,23 @@ describe("why a tier rebuilds", () => {
     expect(requirementLines("# top\nb==2  # pinned\n\na==1 \\\n  --hash=sha256:x\n")).toEqual(["a==1 --hash=sha256:x", "b==2"]);
   });
 
+  it("keys a file's lines by package, so a changed pin is one key's change", () => {
+    expect(requirementsByPackage(["Tabulate==0.9.0", "-r x.txt", "zope.interface==7.0", "tabulate[widechars]==0.9.0; python_version<'3.12'"])).toEqual({
+      tabulate: "Tabulate==0.9.0",
+      "-r x.txt": "-r x.txt",
+      "zope-interface": "zope.interface==7.0",
+      "tabulate[widechars]==0.9.0; python_version<'3.12'": "tabulate[widechars]==0.9.0; python_version<'3.12'",
+    });
+  });
+
   it("names the lines added and removed per file, and any other input that changed", () => {
-    const before = { "requirements/requirements-accel.txt": ["tabulate==0.8.10", "toolz==1.0.0"], "docker/Dockerfile (stage full)": "sha256:a" };
-    const after = { "requirements/requirements-accel.txt": ["tabulate==0.9.0", "toolz==1.0.0"], "docker/Dockerfile (stage full)": "sha256:b" };
+    const pins = (...lines: string[]) => requirementsByPackage(lines);
+    const before = { "requirements/requirements-accel.txt": pins("tabulate==0.8.10", "toolz==1.0.0"), "docker/Dockerfile (stage full)": "sha256:a" };
+    const after = { "requirements/requirements-accel.txt": pins("tabulate==0.9.0", "toolz==1.0.0"), "docker/Dockerfile (stage full)": "sha256:b" };
     expect(inputChanges(before, after)).toEqual(["docker/Dockerfile (stage full) changed", "requirements-accel.txt: +tabulate==0.9.0, -tabulate==0.8.10"]);
     expect(inputChanges(after, after)).toEqual([]);
-    expect(inputChanges({}, { "requirements/requirements-materials.txt": ["ase==3.26.0"] })).toEqual(["requirements-materials.txt added"]);
-    expect(inputChanges({ "requirements/requirements-materials.txt": ["ase==3.26.0"] }, {})).toEqual(["requirements-materials.txt no longer installed"]);
+    expect(inputChanges({}, { "requirements/requirements-materials.txt": pins("ase==3.26.0") })).toEqual(["requirements-materials.txt added"]);
+    expect(inputChanges({ "requirements/requirements-materials.txt": pins("ase==3.26.0") }, {})).toEqual(["requirements-materials.txt no longer installed"]);
   });
 });
 

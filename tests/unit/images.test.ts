@@ -149,7 +149,7 @@ describe("image settings from config", () => {
 describe("why a tier rebuilds, said under its image", () => {
   const ACCEL = "requirements/requirements-accel.txt";
   const LLM = "requirements/requirements-llm.txt";
-  type BuiltFrom = Record<string, Record<string, string[] | string>>;
+  type BuiltFrom = Record<string, Record<string, Record<string, string> | string>>;
 
   /** What a first up of the full stack leaves in its outputs. */
   async function lastDeployment() {
@@ -170,24 +170,24 @@ describe("why a tier rebuilds, said under its image", () => {
   it("records what each tier is built from in the builtFrom output: requirement lines and input hashes", async () => {
     const { builtFrom } = await lastDeployment();
     expect(Object.keys(builtFrom).sort()).toEqual(["base", "full", "llm"]);
-    expect(builtFrom.full[ACCEL]).toEqual(expect.arrayContaining([expect.stringMatching(/==/)]));
+    expect(Object.values(builtFrom.full[ACCEL])).toEqual(expect.arrayContaining([expect.stringMatching(/==/)]));
     expect(builtFrom.full["docker/Dockerfile (stage full)"]).toMatch(/^sha256:/);
     expect(builtFrom.base["docker/atlas-lab"]).toMatch(/^sha256:/);
   });
 
   it("names the requirement lines that changed, on the tier that rebuilds only", async () => {
     const last = await lastDeployment();
-    const now = [...(last.builtFrom.full[ACCEL] as string[])];
-    last.builtFrom.full[ACCEL] = [...now.slice(1), "tabulate==0.8.10"];
+    const now = Object.entries(last.builtFrom.full[ACCEL] as Record<string, string>);
+    last.builtFrom.full[ACCEL] = Object.fromEntries([...now.slice(1), ["tabulate", "tabulate==0.8.10"]]);
     const messages = await messagesOf(
       runProgram({ stack: "full", lastDeployment: last, digests: { full: fakeDigest("a new full") } }),
     );
-    expect(messages).toEqual([`info: [runtime] tier full rebuilds: requirements-accel.txt: +${now[0]}, -tabulate==0.8.10`]);
+    expect(messages).toEqual([`info: [runtime] tier full rebuilds: requirements-accel.txt: +${now[0][1]}, -tabulate==0.8.10`]);
   });
 
   it("says a tier above one that rebuilds is built on its new image", async () => {
     const last = await lastDeployment();
-    last.builtFrom.llm[LLM] = [...(last.builtFrom.llm[LLM] as string[]), "six==1.16.0"];
+    last.builtFrom.llm[LLM] = { ...(last.builtFrom.llm[LLM] as Record<string, string>), six: "six==1.16.0" };
     const messages = await messagesOf(
       runProgram({ stack: "full", lastDeployment: last, digests: { llm: fakeDigest("a new llm"), full: fakeDigest("a new full") } }),
     );
@@ -197,7 +197,7 @@ describe("why a tier rebuilds, said under its image", () => {
   it("says nothing on a new stack, or when no digest changes", async () => {
     expect(await messagesOf(runProgram({ stack: "full" }))).toEqual([]);
     const last = await lastDeployment();
-    last.builtFrom.full[ACCEL] = ["something==1.0"];
+    last.builtFrom.full[ACCEL] = { something: "something==1.0" };
     expect(await messagesOf(runProgram({ stack: "full", lastDeployment: last }))).toEqual([]);
   });
 });

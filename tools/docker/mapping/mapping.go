@@ -6,6 +6,9 @@
 package mapping
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge/tokens"
 	shimv2 "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfshim/sdk-v2"
@@ -17,6 +20,15 @@ import (
 // (-X) to the version @pulumi/docker declares, so that the engine, which asks a
 // plugin for the version the SDK requested, accepts this one.
 var Version string
+
+// RequireVersion stops a binary that was linked without Version: the engine
+// would refuse a plugin that reports none.
+func RequireVersion() {
+	if Version == "" {
+		fmt.Fprintln(os.Stderr, "built without -ldflags -X atlas.local/tools/docker/mapping.Version=<version>")
+		os.Exit(2)
+	}
+}
 
 const (
 	pkg = "docker"

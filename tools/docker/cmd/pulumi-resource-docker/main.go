@@ -6,8 +6,6 @@ package main
 
 import (
 	_ "embed"
-	"fmt"
-	"os"
 
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
 
@@ -21,9 +19,6 @@ var schema []byte
 var metadata []byte
 
 func main() {
-	if mapping.Version == "" {
-		fmt.Fprintln(os.Stderr, "built without -ldflags -X atlas.local/tools/docker/mapping.Version=<version>")
-		os.Exit(2)
-	}
+	mapping.RequireVersion()
 	tfbridge.Main("docker", mapping.Version, mapping.Provider(metadata), schema)
 }

@@ -7,19 +7,13 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfgen"
 
 	"atlas.local/tools/docker/mapping"
 )
 
 func main() {
-	if mapping.Version == "" {
-		fmt.Fprintln(os.Stderr, "built without -ldflags -X atlas.local/tools/docker/mapping.Version=<version>")
-		os.Exit(2)
-	}
+	mapping.RequireVersion()
 	info := mapping.Provider(nil)
 	// Descriptions come from the staged upstream copy's docs/, never from a download.
 	info.UpstreamRepoPath = "./upstream"
