@@ -90,10 +90,11 @@ atlas_path() {
   export PATH
 }
 
-# The embedded registry's CA (scripts/toolchain-up.sh), for Go and Node clients.
+# The embedded registry's CA (scripts/toolchain-up.sh), for Go and Node clients:
+# the host's bundle plus that CA, so a proxy's CA in the host bundle still counts.
 if [[ -s "$ATLAS_RUN/registry/tls/bundle.pem" ]]; then
   export SSL_CERT_FILE="$ATLAS_RUN/registry/tls/bundle.pem"
-  export NODE_EXTRA_CA_CERTS="$ATLAS_RUN/registry/tls/ca.pem"
+  export NODE_EXTRA_CA_CERTS="$ATLAS_RUN/registry/tls/bundle.pem"
 fi
 
 # Commands that take no builder (buildx imagetools, behind docker-build's Index)
