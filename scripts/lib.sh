@@ -90,12 +90,6 @@ atlas_path() {
   export PATH
 }
 
-# The embedded registry's CA (scripts/toolchain-up.sh), for Go and Node clients:
-# the host's bundle plus that CA, so a proxy's CA in the host bundle still counts.
-if [[ -s "$ATLAS_RUN/registry/tls/bundle.pem" ]]; then
-  export SSL_CERT_FILE="$ATLAS_RUN/registry/tls/bundle.pem"
-  export NODE_EXTRA_CA_CERTS="$ATLAS_RUN/registry/tls/bundle.pem"
-fi
 
 # Commands that take no builder (buildx imagetools, behind docker-build's Index)
 # use this one; it is ours only when toolchain-up.sh started buildkitd.
@@ -115,3 +109,15 @@ host_ca_bundle() {
     if [[ -n $cert && -s $cert ]]; then echo "$cert"; return; fi
   done
 }
+
+# What Go and Node clients trust: the host's bundle, plus the embedded
+# registry's CA once scripts/toolchain-up.sh made it. Node needs it said: with
+# Node 22 first on PATH, npm's global config (and the cafile a TLS-intercepting
+# proxy needs there) is looked up under that Node's prefix, not /usr.
+if [[ -s "$ATLAS_RUN/registry/tls/bundle.pem" ]]; then
+  export SSL_CERT_FILE="$ATLAS_RUN/registry/tls/bundle.pem"
+  export NODE_EXTRA_CA_CERTS="$ATLAS_RUN/registry/tls/bundle.pem"
+elif [[ -z ${NODE_EXTRA_CA_CERTS:-} ]] && _atlas_ca=$(host_ca_bundle) && [[ -n $_atlas_ca ]]; then
+  export NODE_EXTRA_CA_CERTS="$_atlas_ca"
+fi
+unset _atlas_ca

@@ -29,10 +29,8 @@ ensure_node() {
       log "installing $ATLAS_NODE_PACKAGE (system Node is $(node --version 2>/dev/null || echo missing))"
       command -v npm >/dev/null || apt_install npm
       mkdir -p "$dir"
-      # --prefix moves npm's global config (and the cafile a TLS-intercepting
-      # proxy needs) to $dir/etc: trust the host's bundle through Node instead.
-      NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-$(host_ca_bundle)} \
-        npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund "$ATLAS_NODE_PACKAGE" >/dev/null
+      # --prefix moves npm's global config to $dir/etc: lib.sh's NODE_EXTRA_CA_CERTS carries the host's CAs.
+      npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund "$ATLAS_NODE_PACKAGE" >/dev/null
     fi
   fi
   atlas_path
