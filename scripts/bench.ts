@@ -20,6 +20,7 @@ import { stageTierContexts } from "../src/build/contexts";
 import { buildxCommand } from "../src/checks/toolchain";
 import { loadStack } from "../src/core/stacks";
 import { bakeFile } from "../src/export/bake";
+import { stepsRun } from "./build-steps";
 import { pulumiCli } from "../tests/e2e/cli";
 import { OwnedBuildkitd } from "../tests/e2e/owned-services";
 import { SMALL_REQUIREMENTS, TempProject } from "../tests/e2e/stack";
@@ -43,24 +44,6 @@ async function timed<T>(fn: () => Promise<T> | T): Promise<{ seconds: number; va
   const t0 = process.hrtime.bigint();
   const value = await fn();
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, value };
-}
-
-/**
- * Build steps that ran (not CACHED) in BuildKit's plain progress, per build:
- * `#12 [llm 1/2] RUN …` (bake: `#12 [llm llm 1/2] RUN …`) then `#12 CACHED` or `#12 DONE`. The program prefixes
- * each line with its Image, and numbers steps per Image; bake numbers once.
- */
-export function stepsRun(output: string): number {
-  const steps = new Map<string, boolean>();
-  for (const line of output.split("\n")) {
-    const build = /Image (atlas-\w+)/.exec(line)?.[1] ?? "bake";
-    // bake names the target too: `#12 [full full 1/2] RUN …`.
-    const step = /#(\d+) \[(?:[\w-]+ )?[\w-]+ \d+\/\d+\]/.exec(line);
-    if (step) steps.set(`${build}#${step[1]}`, steps.get(`${build}#${step[1]}`) ?? false);
-    const cached = /#(\d+) CACHED/.exec(line);
-    if (cached && steps.has(`${build}#${cached[1]}`)) steps.set(`${build}#${cached[1]}`, true);
-  }
-  return [...steps.values()].filter((wasCached) => !wasCached).length;
 }
 
 class Bench {
