@@ -77,6 +77,20 @@ describe.skipIf(skipped)("faults: the state stays true and the next up converges
     return version;
   }
 
+  /**
+   * An `up` that changes tier 1 and meets `fault` while tier 1's install is
+   * held; the install is let go only once the CLI has ended.
+   * @param fault gets the CLI's process group
+   */
+  async function upFaultedInTier1Build(fault: (group: number) => unknown): Promise<CliResult> {
+    const version = changeTier1();
+    let group = 0;
+    const running = up((_, pgid) => (group = pgid));
+    await held.requested(version);
+    await fault(group);
+    return running.finally(() => held.release(version));
+  }
+
   /** What the CLI printed, short enough for an assertion message. */
   function tail(r: CliResult, lines = 40): string {
     return r.output.trimEnd().split("\n").slice(-lines).join("\n");
@@ -209,13 +223,8 @@ describe.skipIf(skipped)("faults: the state stays true and the next up converges
   });
 
   it("2a. SIGINT during tier 1's build: up stops, the state is true, no lock is left, and the next up converges", async () => {
-    const version = changeTier1();
-    let group = 0;
-    const running = up((_, pgid) => (group = pgid));
-    await held.requested(version);
     // A terminal's Ctrl-C goes to the foreground process group.
-    process.kill(-group, "SIGINT");
-    const r = await running.finally(() => held.release(version));
+    const r = await upFaultedInTier1Build((group) => process.kill(-group, "SIGINT"));
     expect(r.code, tail(r)).not.toBe(0);
     expect(r.output).toMatch(/cancel|interrupt/i);
     expect(r.leftovers, "processes left by pulumi up").toEqual([]);
@@ -228,12 +237,7 @@ describe.skipIf(skipped)("faults: the state stays true and the next up converges
   });
 
   it("2b. SIGKILL of the whole CLI during tier 1's build: the README's recovery (cancel, refresh, up) converges", async () => {
-    const version = changeTier1();
-    let group = 0;
-    const running = up((_, pgid) => (group = pgid));
-    await held.requested(version);
-    process.kill(-group, "SIGKILL");
-    const r = await running.finally(() => held.release(version));
+    const r = await upFaultedInTier1Build((group) => process.kill(-group, "SIGKILL"));
     expect(r.signal).toBe("SIGKILL");
     expect(r.leftovers, "processes left after the kill").toEqual([]);
     // What a user sees next: the stack is locked by the dead update.
@@ -253,14 +257,12 @@ describe.skipIf(skipped)("faults: the state stays true and the next up converges
   });
 
   it("3. buildkitd restarts during tier 1's build: up fails naming the builder; the next up converges on the restarted one", async () => {
-    const version = changeTier1();
-    const running = up();
-    await held.requested(version);
     // A graceful stop waits for running builds; this one is held, so the
     // supervisor's stop timeout (here 5 s) kills buildkitd under it.
-    await buildkitd.stop("SIGTERM", 5000);
-    await buildkitd.start();
-    const r = await running.finally(() => held.release(version));
+    const r = await upFaultedInTier1Build(async () => {
+      await buildkitd.stop("SIGTERM", 5000);
+      await buildkitd.start();
+    });
     expect(r.code, tail(r)).not.toBe(0);
     expect(r.output).toMatch(/buildkit|builder|connection|rpc error|Unavailable|canceled/i);
     expect(r.leftovers, "processes left by pulumi up").toEqual([]);
