@@ -12,10 +12,4 @@ if [[ -z "${PULUMI_CONFIG_PASSPHRASE:-}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:
   PULUMI_CONFIG_PASSPHRASE_FILE="$_atlas_root/.atlas/passphrase"
 fi
 export PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE_FILE
-# The program runs transpile-only: `tsc --noEmit` in the test suite type-checks
-# it, and checking again on every preview and up cost ~3 s of each. Pulumi.yaml
-# says the same through tsconfig.pulumi.json, which a current language host
-# reads; the one built here (tools/language-nodejs, v3.67.1) gets no runtime
-# options, so it is told through the variable the SDK reads.
-export PULUMI_NODEJS_TRANSPILE_ONLY=${PULUMI_NODEJS_TRANSPILE_ONLY:-true}
 unset _atlas_root

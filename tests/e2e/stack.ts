@@ -12,7 +12,7 @@ import { parse, stringify } from "yaml";
 import { isSecure } from "../../src/core/stack-file";
 
 const ROOT = join(__dirname, "..", "..");
-const COPIED = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "VERSION", "src", "docker", "requirements", "constraints", "bin", "tests/e2e/fixtures"];
+const COPIED = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "VERSION", "src", "docker", "requirements", "constraints", "bin", "tests/e2e/fixtures"];
 
 export type RequirementSets = Record<string, { file: string; lines: string[]; imports: string[] }>;
 
@@ -53,8 +53,6 @@ export class TempProject {
       PULUMI_CONFIG_PASSPHRASE: this.passphrase,
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_SKIP_UPDATE_CHECK: "true",
-      // As scripts/env.sh sets it: type-checked by tsc in the suite, not on every run.
-      PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     };
   }
 
