@@ -13,17 +13,29 @@ export interface StageCut {
   text: string;
   /** Sources its COPY/ADD instructions take from the build context (not `--from` a stage or context). */
   copies: string[];
+  /**
+   * The global ARG instructions (before the first FROM) the stage uses, as
+   * written: the ones its FROM reads, or that it declares again to read
+   * inside. Another stage's global ARG (SMOKE_BASE_IMAGE) is no input of this one.
+   */
+  globalArgs: string;
 }
 
 const CONTEXT_COPY = new Set(["COPY", "ADD"]);
 const GLOB = /[*?[]/;
+
+type ArgInstruction = Instruction & { getProperty(): { getName(): string } | null };
 
 function lineOf(i: Instruction, end = false): number {
   const r = i.getRange();
   return end ? r.end.line : r.start.line;
 }
 
-/** A stage's cut of a Dockerfile; throws, naming the file and line, when the stage is missing or copies what cannot be staged. */
+function argName(i: Instruction): string {
+  return (i as ArgInstruction).getProperty()?.getName() ?? "";
+}
+
+/** A stage's cut of a Dockerfile, from one parse; throws, naming the file and line, when the stage is missing or copies what cannot be staged. */
 export function cutStage(text: string, stage: string, file: string = DOCKERFILE): StageCut {
   const dockerfile = DockerfileParser.parse(text);
   const lines = text.split("\n");
@@ -32,7 +44,8 @@ export function cutStage(text: string, stage: string, file: string = DOCKERFILE)
   if (at < 0) throw new Error(`${file}: no stage ${JSON.stringify(stage)} (FROM … AS ${stage}); found ${froms.map((f) => f.getBuildStage() ?? "(unnamed)").join(", ")}`);
   const start = lineOf(froms[at]);
   const next = at + 1 < froms.length ? lineOf(froms[at + 1]) : Infinity;
-  const own = dockerfile.getInstructions().filter((i) => lineOf(i) >= start && lineOf(i) < next);
+  const instructions = dockerfile.getInstructions();
+  const own = instructions.filter((i) => lineOf(i) >= start && lineOf(i) < next);
   const end = lineOf(own[own.length - 1], true);
   const copies: string[] = [];
   for (const i of own) {
@@ -49,38 +62,26 @@ export function cutStage(text: string, stage: string, file: string = DOCKERFILE)
       copies.push(source.replace(/^\.\//, ""));
     }
   }
-  return { text: lines.slice(start, end + 1).join("\n"), copies };
-}
-
-/**
- * The global ARG instructions (before the first FROM) a stage uses: the ones
- * its FROM reads, or that it declares again to read inside. Another stage's
- * global ARG (SMOKE_BASE_IMAGE) is no input of this one.
- */
-export function globalArgsOf(text: string, stage: string): string {
-  const dockerfile = DockerfileParser.parse(text);
-  const froms = dockerfile.getFROMs();
-  const at = froms.findIndex((f) => f.getBuildStage() === stage);
-  if (at < 0) return "";
-  const start = lineOf(froms[at]);
-  const next = at + 1 < froms.length ? lineOf(froms[at + 1]) : Infinity;
   const used = new Set(froms[at].getVariables().map((v) => v.getName()));
-  const args = dockerfile.getInstructions().filter((i) => i.getKeyword() === "ARG") as (Instruction & { getProperty(): { getName(): string } | null })[];
-  for (const a of args) if (lineOf(a) >= start && lineOf(a) < next) used.add(a.getProperty()?.getName() ?? "");
-  const lines = text.split("\n");
-  return args
-    .filter((a) => lineOf(a) < lineOf(froms[0]) && used.has(a.getProperty()?.getName() ?? ""))
-    .map((a) => lines.slice(lineOf(a), lineOf(a, true) + 1).join("\n"))
+  for (const i of own) if (i.getKeyword() === "ARG") used.add(argName(i));
+  const globalArgs = instructions
+    .filter((i) => i.getKeyword() === "ARG" && lineOf(i) < lineOf(froms[0]) && used.has(argName(i)))
+    .map((i) => lines.slice(lineOf(i), lineOf(i, true) + 1).join("\n"))
     .join("\n");
+  return { text: lines.slice(start, end + 1).join("\n"), copies, globalArgs };
 }
 
-/** The Dockerfile a tier is built from: the global ARGs it uses and its one stage. */
-export function stageDockerfile(text: string, stage: string, file: string = DOCKERFILE): string {
-  const args = globalArgsOf(text, stage);
+/** The Dockerfile a tier is built from: the global ARGs its stage uses and that one stage. */
+export function stagedDockerfile(cut: StageCut, stage: string, file: string = DOCKERFILE): string {
   return [
     `# Generated from ${file}, stage ${stage}, with the global ARGs it uses: edit that file, not this one.`,
-    ...(args ? [args, ""] : []),
-    cutStage(text, stage, file).text,
+    ...(cut.globalArgs ? [cut.globalArgs, ""] : []),
+    cut.text,
     "",
   ].join("\n");
+}
+
+/** stagedDockerfile of a Dockerfile's text. */
+export function stageDockerfile(text: string, stage: string, file: string = DOCKERFILE): string {
+  return stagedDockerfile(cutStage(text, stage, file), stage, file);
 }

@@ -7,10 +7,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DOCKERFILE, PlanInputs } from "./plan";
 import { diskSource } from "./requirements-files";
-import { ReadFile, TierInputs, inputPaths, stageCutOf, tierInputs } from "./tier-inputs";
+import { ReadFile, TierInputs, VERSION_FILE, inputPaths, stageCutOf, tierInputs } from "./tier-inputs";
 
 export function readVersion(root: string): string {
-  const path = join(root, "VERSION");
+  const path = join(root, VERSION_FILE);
   const version = readFileSync(path, "utf8").trim();
   if (!/^\d+(\.\d+)*([.-][0-9A-Za-z.-]+)?$/.test(version)) {
     throw new Error(`${path}: expected a version such as 0.6, found ${JSON.stringify(version)}`);
@@ -24,6 +24,15 @@ function git(root: string, args: string[]): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A commit's files never change: one `git show` per commit and root serves every tier and stack of a run. */
+const committedDockerfiles = new Map<string, string | undefined>();
+
+function committedDockerfile(root: string, rev: string): string | undefined {
+  const key = `${root}\0${rev}`;
+  if (!committedDockerfiles.has(key)) committedDockerfiles.set(key, git(root, ["show", `${rev}:${DOCKERFILE}`]));
+  return committedDockerfiles.get(key);
 }
 
 /**
@@ -41,7 +50,7 @@ export function tierRevision(root: string, inputs: TierInputs): string {
     const [sha, ...files] = entry.split("\n").map((l) => l.trim()).filter(Boolean);
     if (files.some((f) => paths.includes(f))) return sha;
     // Only the Dockerfile changed here: did this tier's cut of it?
-    const cut = (rev: string) => stageCutOf(git(root, ["show", `${rev}:${DOCKERFILE}`]), inputs.stage);
+    const cut = (rev: string) => stageCutOf(committedDockerfile(root, rev), inputs.stage);
     if (cut(sha) !== cut(`${sha}^`)) return sha;
   }
   return "unknown";

@@ -6,7 +6,7 @@
  */
 import { valid as validVersion, validRange } from "@renovatebot/pep440";
 import { readFileSync, readdirSync } from "node:fs";
-import { isAbsolute, join, posix, relative } from "node:path";
+import { isAbsolute, join, posix } from "node:path";
 import { RequirementWithLocation, RequirementsSyntaxError, parsePipRequirementsFile, parsePipRequirementsLine } from "pip-requirements-js";
 import { StackPlan } from "./plan";
 import { TierName } from "./tiers";
@@ -253,16 +253,6 @@ export function closureOf(parse: Parse, roots: readonly string[]): Closure {
   };
   for (const f of roots) visit(f, true);
   return { files, installed: files.filter((f) => installed.has(f)), broken, via };
-}
-
-/**
- * Files a requirements file pulls in through -r/-c, transitively (the file
- * itself left out), project-relative. The build context staging copies these
- * next to the file, or pip fails inside the build.
- */
-export function includedFiles(root: string, file: string): string[] {
-  const rel = isAbsolute(file) ? relative(root, file).split("\\").join("/") : file;
-  return closureOf(parser(diskSource(root)), [rel]).files.filter((f) => f !== rel);
 }
 
 export interface TierPackages {

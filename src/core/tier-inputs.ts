@@ -9,9 +9,9 @@
  */
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
-import { cutStage, stageDockerfile } from "./dockerfile-stages";
+import { cutStage, stageDockerfile, stagedDockerfile } from "./dockerfile-stages";
 import { DOCKER_CONTEXT, DOCKERFILE } from "./plan";
-import { RequirementsSource, closureOf, parser } from "./requirements-files";
+import { RequirementsSource, closureOf, normalizeName, parser } from "./requirements-files";
 
 export const VERSION_FILE = "VERSION";
 
@@ -37,10 +37,11 @@ function required(read: ReadFile, path: string): string {
 export function tierInputs(read: ReadFile, stage: string, requirements: readonly string[]): TierInputs {
   const text = required(read, DOCKERFILE);
   const source: RequirementsSource = { list: () => [], read };
+  const cut = cutStage(text, stage);
   return {
     stage,
-    dockerfile: stageDockerfile(text, stage),
-    copies: cutStage(text, stage).copies.map((c) => posix.join(DOCKER_CONTEXT, c)),
+    dockerfile: stagedDockerfile(cut, stage),
+    copies: cut.copies.map((c) => posix.join(DOCKER_CONTEXT, c)),
     requirements: closureOf(parser(source), requirements).files,
   };
 }
@@ -85,7 +86,8 @@ export function requirementLines(text: string): string[] {
 export function requirementsByPackage(lines: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of lines) {
-    const name = /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(line)?.[0].toLowerCase().replace(/[-_.]+/g, "-");
+    const match = /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(line);
+    const name = match && normalizeName(match[0]);
     out[name && !(name in out) ? name : line] = line;
   }
   return out;

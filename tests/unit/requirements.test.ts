@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fileFindings, requirementsFindings, stackFindings } from "../../src/checks/requirements";
-import { diskSource, exactPin, includedFiles, normalizeName, parseRequirements, resolveInclude } from "../../src/core/requirements-files";
+import { closureOf, diskSource, exactPin, normalizeName, parseRequirements, parser, resolveInclude } from "../../src/core/requirements-files";
 import { DEV_REQUIREMENTS, MATERIALS } from "../../src/core/tiers";
 import { fullPlan, planFor, tempProject } from "./check-fixtures";
 import { ROOT } from "./harness";
@@ -71,15 +71,16 @@ describe("includes", () => {
     expect(resolveInclude(inc("missing.txt"), exists)).toEqual({ ok: false, problem: "-r missing.txt: requirements/missing.txt does not exist" });
   });
 
-  it("includedFiles returns the transitive closure, for the context staging", () => {
+  it("closureOf walks -r/-c includes transitively, each file once, for the staged requirements context", () => {
     const root = tempProject({
       "requirements/requirements.txt": "numpy==2.3.5\n-r common.txt\n",
       "requirements/common.txt": "-c nested/pins.txt\n-r requirements.txt\n",
       "requirements/nested/pins.txt": "pandas==2.3.3\n",
     });
-    expect(includedFiles(root, "requirements/requirements.txt")).toEqual(["requirements/common.txt", "requirements/nested/pins.txt"]);
-    expect(includedFiles(root, `${root}/requirements/common.txt`)).toEqual(["requirements/nested/pins.txt", "requirements/requirements.txt"]);
-    expect(includedFiles(ROOT, "requirements/requirements-llm.txt")).toEqual([]);
+    const files = (project: string, file: string) => closureOf(parser(diskSource(project)), [file]).files;
+    expect(files(root, "requirements/requirements.txt")).toEqual(["requirements/requirements.txt", "requirements/common.txt", "requirements/nested/pins.txt"]);
+    expect(files(root, "requirements/common.txt")).toEqual(["requirements/common.txt", "requirements/nested/pins.txt", "requirements/requirements.txt"]);
+    expect(files(ROOT, "requirements/requirements-llm.txt")).toEqual(["requirements/requirements-llm.txt"]);
   });
 });
 
