@@ -64,27 +64,28 @@ ensure_tools() {
   # built when it is not installed at that version, or when we built it before
   # (build-tools.sh then rebuilds only if its pins changed); a plugin the host
   # installed itself is used as it is. It is (re)installed when it was missing or
-  # is not the binary we built.
+  # is not the build we installed last (its stamp, copied to <stamp>.installed).
   local db_version dk_version plugins="" p
   db_version=$(docker_build_version "$root")
   dk_version=$(docker_provider_version "$root")
-  local -A plugin_version=([docker-build]=$db_version [docker]=$dk_version) plugin_installed=() plugin_built=()
+  local -A plugin_version=([docker-build]=$db_version [docker]=$dk_version) plugin_installed=()
   if command -v pulumi >/dev/null; then plugins=$(cd / && pulumi plugin ls 2>/dev/null) || plugins=""; fi
   for p in docker-build docker; do
-    plugin_built[$p]=$(cat "$ATLAS_TOOLCHAIN_DIR/stamps/pulumi-resource-$p" 2>/dev/null || true)
     plugin_installed[$p]=false
     if grep -Eq "^$p +resource +${plugin_version[$p]} " <<<"$plugins"; then plugin_installed[$p]=true; fi
-    if [[ ${plugin_installed[$p]} == false || -n ${plugin_built[$p]} ]]; then want+=("pulumi-resource-$p"); fi
+    if [[ ${plugin_installed[$p]} == false || -f $ATLAS_TOOLCHAIN_DIR/stamps/pulumi-resource-$p ]]; then want+=("pulumi-resource-$p"); fi
   done
   if [[ -x $ATLAS_BIN/buildx ]] || ! docker buildx version >/dev/null 2>&1; then want+=(buildx); fi
   for t in "${want[@]}"; do bash "$root/scripts/build-tools.sh" "$t"; done
   atlas_path
   for p in docker-build docker; do
     [[ " ${want[*]} " == *" pulumi-resource-$p "* ]] || continue
-    # Installed as built: the same bytes (a build by build-tools.sh alone counts too).
-    local installed_binary="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-$p-v${plugin_version[$p]}/pulumi-resource-$p"
-    if [[ ${plugin_installed[$p]} == false ]] || ! cmp -s "$ATLAS_PLUGINS/pulumi-resource-$p" "$installed_binary"; then
+    # Installed as built: the build's stamp, recorded at install (a build by
+    # build-tools.sh alone changes the stamp too).
+    local stamp="$ATLAS_TOOLCHAIN_DIR/stamps/pulumi-resource-$p"
+    if [[ ${plugin_installed[$p]} == false ]] || ! cmp -s "$stamp" "$stamp.installed"; then
       (cd / && pulumi plugin install resource "$p" "${plugin_version[$p]}" --file "$ATLAS_PLUGINS/pulumi-resource-$p" --reinstall >/dev/null)
+      if [[ -f $stamp ]]; then cp "$stamp" "$stamp.installed"; fi
       log "installed plugin $p ${plugin_version[$p]}"
     fi
   done
