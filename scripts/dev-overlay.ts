@@ -7,10 +7,12 @@
  * `gpus: all` would fail the container's start.
  */
 import { readFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDocument } from "yaml";
-import { gpuSupport } from "../src/checks/precheck";
+import { gpuLabs, gpuSupport } from "../src/checks/precheck";
 import { probeDocker, probeGpu } from "../src/checks/precheck-probes";
+import { loadStack } from "../src/core/stacks";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -21,7 +23,8 @@ async function main(): Promise<void> {
       "ca-certificates": { type: "string" },
     },
   });
-  const doc = parseDocument(readFileSync(values["stack-file"]!, "utf8"));
+  const file = values["stack-file"]!;
+  const doc = parseDocument(readFileSync(file, "utf8"));
   const build = (doc.getIn(["config", "atlas:build"]) as { toJSON?: () => object } | undefined)?.toJSON?.() ?? {};
   doc.setIn(["config", "atlas:build"], {
     ...build,
@@ -30,12 +33,12 @@ async function main(): Promise<void> {
     ...(values["ca-certificates"] ? { caCertificates: values["ca-certificates"] } : {}),
   });
 
-  const labs = (doc.getIn(["config", "atlas:jupyter", "labs"]) as { toJSON?: () => Record<string, { gpus?: unknown }> } | undefined)?.toJSON?.() ?? {};
-  const wantGpus = Object.entries(labs).filter(([, lab]) => lab.gpus !== "none");
+  // The labs the pre-check would ask GPUs for: enabled, gpus not none.
+  const wantGpus = gpuLabs(loadStack(dirname(file), basename(file).replace(/^Pulumi\.(.+)\.yaml$/, "$1")));
   if (wantGpus.length && !gpuSupport(probeGpu(await probeDocker())).length) {
-    for (const [name] of wantGpus) doc.setIn(["config", "atlas:jupyter", "labs", name, "gpus"], "none");
+    for (const name of wantGpus) doc.setIn(["config", "atlas:jupyter", "labs", name, "gpus"], "none");
     process.stderr.write(
-      `NOTE: Docker here has no NVIDIA runtime, hook or CDI spec, so lab(s) ${wantGpus.map(([n]) => n).join(", ")} run with gpus: none on this machine.\n` +
+      `NOTE: Docker here has no NVIDIA runtime, hook or CDI spec, so lab(s) ${wantGpus.join(", ")} run with gpus: none on this machine.\n` +
         "      Pulumi.dev.yaml keeps gpus: all; install the NVIDIA Container Toolkit to use them.\n",
     );
   }
