@@ -167,8 +167,10 @@ function main(): number {
   };
 
   compare("provider", declarations(join(sdk, "provider.d.ts")).get("ProviderArgs") ?? new Map(), schemaProps(schema.provider, true), true);
-  for (const name of ["Container", "RemoteImage", "Volume", "Network", "BuildxBuilder", "Plugin", "RegistryImage", "Secret", "Service", "ServiceConfig", "Tag"]) {
-    const file = `${name[0].toLowerCase()}${name.slice(1)}`;
+  for (const token of tokens.resources) {
+    // docker:index/remoteImage:RemoteImage: the SDK's file remoteImage.d.ts, its class RemoteImage.
+    const [, module, name] = token.split(":");
+    const file = module.replace(/^index\//, "");
     const sdkFile = declarations(join(sdk, `${file}.d.ts`));
     const args = sdkFile.get(`${name}Args`);
     const outputs = sdkFile.get(name);
