@@ -8,9 +8,9 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Registry } from "./registry";
+import { Registry, imageTargets } from "./registry";
 import { E2E_REQUIREMENTS, TempProject, upOrExplain } from "./stack";
-import { BUILDER, REGISTRY, REGISTRY_USER, Toolchain, e2eSkipped, loadToolchain } from "./toolchain";
+import { REGISTRY, REGISTRY_USER, Toolchain, e2eSkipped, loadToolchain, onToolchain } from "./toolchain";
 
 const run = promisify(execFile);
 const skipped = e2eSkipped();
@@ -45,14 +45,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
     registry = new Registry(tc.registryPassword);
     baseConfig = {
       "atlas:tier": "full",
-      "atlas:registry": { server: REGISTRY, repository, username: REGISTRY_USER },
-      "atlas:build": {
-        baseImage: tc.standinRef,
-        builder: BUILDER,
-        uid: UID,
-        gid: GID,
-        ...(tc.caCertificates ? { caCertificates: tc.caCertificates } : {}),
-      },
+      ...onToolchain(tc, { repository, build: { uid: UID, gid: GID } }),
       "atlas:releases": [{ version: "1.0.0-e2e", source: "llm" }],
     };
     stack = await project.stack(stackName);
@@ -132,8 +125,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
     // only entry is the source image itself, byte for byte.
     const release = await registry.manifest(repository, "1.0.0-e2e");
     expect(release, "release tag in the registry").toBeDefined();
-    const targets = release!.manifests ? release!.manifests.map((m) => m.digest) : [release!.digest];
-    expect(targets).toEqual([tiers.llm.digest]);
+    expect(imageTargets(release!)).toEqual([tiers.llm.digest]);
   });
 
   it("a second up reports no changes and builds nothing", async () => {

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "./owned-services";
 import { TempProject, upOrExplain } from "./stack";
-import { BUILDER, REGISTRY, REGISTRY_USER, Toolchain, e2eSkipped, loadToolchain } from "./toolchain";
+import { REGISTRY, Toolchain, e2eSkipped, loadToolchain, onToolchain } from "./toolchain";
 
 const run = promisify(execFile);
 const skipped = e2eSkipped();
@@ -57,8 +57,7 @@ describe.skipIf(skipped)("JupyterLab under pulumi up, refresh and destroy with t
     lab = { ...lab, ...overrides };
     project.writeConfig(stackName, {
       "atlas:tier": "base",
-      "atlas:registry": { server: REGISTRY, repository, username: REGISTRY_USER },
-      "atlas:build": { baseImage: tc.standinRef, builder: BUILDER, uid: UID, gid: GID, ...(tc.caCertificates ? { caCertificates: tc.caCertificates } : {}) },
+      ...onToolchain(tc, { repository, build: { uid: UID, gid: GID } }),
       "atlas:jupyter": { labs: { main: lab } },
     });
   }

@@ -11,7 +11,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SMALL_REQUIREMENTS, TempProject, upOrExplain } from "./stack";
-import { BUILDER, REGISTRY, REGISTRY_USER, e2eSkipped, loadToolchain } from "./toolchain";
+import { e2eSkipped, loadToolchain, onToolchain } from "./toolchain";
 
 const skipped = e2eSkipped();
 
@@ -63,8 +63,7 @@ describe.skipIf(skipped)("rebuilds in a git checkout: exactly the tiers a commit
     await stack.setConfig("atlas:registryPassword", { value: tc.registryPassword, secret: true });
     project.writeConfig(stackName, {
       "atlas:tier": "full",
-      "atlas:registry": { server: REGISTRY, repository: `git-${project.id}/atlas`, username: REGISTRY_USER },
-      "atlas:build": { baseImage: tc.standinRef, builder: BUILDER, ...(tc.caCertificates ? { caCertificates: tc.caCertificates } : {}) },
+      ...onToolchain(tc, { repository: `git-${project.id}/atlas` }),
     });
     writeFileSync(join(project.dir, ".gitignore"), "node_modules\n.state/\n.atlas/\n");
     writeFileSync(join(project.dir, "README.md"), "# a checkout\n");

@@ -15,6 +15,11 @@ export interface Manifest {
   manifests?: { digest: string; platform?: { os: string; architecture: string } }[];
 }
 
+/** The images a reference stands for: an index's entries, or the manifest itself. */
+export function imageTargets(m: Manifest): string[] {
+  return m.manifests ? m.manifests.map((d) => d.digest) : [m.digest];
+}
+
 export class Registry {
   constructor(
     private readonly password: string,

@@ -21,6 +21,27 @@ export interface Toolchain {
   caCertificates?: string;
 }
 
+/**
+ * The config that puts a test stack on this machine's toolchain: a registry
+ * (the shared one unless `server`) as REGISTRY_USER, a builder (BUILDER unless
+ * `builder`), the stand-in base image and the host CA bundle when there is one.
+ * `build` adds build settings (uid, gid).
+ */
+export function onToolchain(
+  tc: Toolchain,
+  where: { repository: string; server?: string; builder?: string; build?: Record<string, unknown> },
+): Record<string, unknown> {
+  return {
+    "atlas:registry": { server: where.server ?? REGISTRY, repository: where.repository, username: REGISTRY_USER },
+    "atlas:build": {
+      baseImage: tc.standinRef,
+      builder: where.builder ?? BUILDER,
+      ...where.build,
+      ...(tc.caCertificates ? { caCertificates: tc.caCertificates } : {}),
+    },
+  };
+}
+
 function works(cmd: string, args: string[]): boolean {
   try {
     execFileSync(cmd, args, { stdio: "ignore", timeout: 30_000 });

@@ -24,8 +24,6 @@ describe("the program runs the checks before registering anything", () => {
     const run = await runProgram({ stack: "full", config: { "atlas:build": { baseImage: BASE_IMAGE.guide }, "atlas:allowIncompatible": true } });
     expect(run.byType(TYPE.image).map((i) => i.name)).toEqual(["atlas-base", "atlas-llm", "atlas-full"]);
     expect(run.one(TYPE.image, "atlas-base").inputs.buildArgs.BASE_IMAGE).toBe(BASE_IMAGE.guide);
-    // The record expectNothingRegistered reads above sees this run's registrations, so its [] means none.
-    expect(run.resources.length).toBeGreaterThan(0);
   });
 
   it("the committed stacks preview without a failure", async () => {
