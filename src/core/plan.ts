@@ -153,7 +153,12 @@ export function tierBuildArgs(names: readonly BuildArgName[], c: AtlasConfig): P
   return Object.fromEntries(names.map((a) => [a, all[a]]));
 }
 
-function cacheEntries(cache: CacheConfig, imageName: string, tier: TierName, lower: TierName[], materials: boolean) {
+/**
+ * The caches a tier reads (its own first, then the tiers below it, nearest
+ * first) and the one it writes.
+ * @param lower the tiers below `tier`, lowest first
+ */
+function cacheEntries(cache: CacheConfig, imageName: string, version: string, tier: TierName, lower: TierName[], materials: boolean) {
   const mode = cache.mode;
   const one = (t: TierName): CacheEntry | undefined => {
     switch (cache.type) {
@@ -176,7 +181,7 @@ function cacheEntries(cache: CacheConfig, imageName: string, tier: TierName, low
   const cacheFrom =
     cache.type === "inline"
       ? // Inline cache lives in the images themselves: read it from their tags.
-        []
+        [tier, ...lower].map((t): CacheEntry => ({ type: "registry", ref: `${imageName}:${tierTag(version, t, materials)}` }))
       : readFrom.map(one).filter((e): e is CacheEntry => e !== undefined);
   const cacheTo = [withMode(own)].filter((e): e is CacheEntry => e !== undefined);
   return { cacheFrom, cacheTo };
@@ -190,10 +195,7 @@ export function planStack(c: AtlasConfig, inputs: PlanInputs): StackPlan {
     if (c.materials && spec.name === MATERIALS.tier) requirements.push(MATERIALS.requirements);
     const lower = specs.slice(0, i).map((s) => s.name);
     const tag = tierTag(inputs.version, spec.name, c.materials);
-    const { cacheFrom, cacheTo } = cacheEntries(c.cache, imageName, spec.name, lower, c.materials);
-    if (c.cache.type === "inline") {
-      cacheFrom.push(...[spec.name, ...lower].map((t): CacheEntry => ({ type: "registry", ref: `${imageName}:${tierTag(inputs.version, t, c.materials)}` })));
-    }
+    const { cacheFrom, cacheTo } = cacheEntries(c.cache, imageName, inputs.version, spec.name, lower, c.materials);
     // Per stack too: stacks differ in what a tier installs (materials).
     const staged = `${STAGED_CONTEXT_ROOT}/${inputs.stack}/${spec.name}`;
     return {
