@@ -188,26 +188,27 @@ export interface Labs {
 }
 
 /**
- * One JupyterLab per enabled lab. Disabled labs register nothing, and with no
- * enabled lab not even a token is generated. The labs' rules (labsProblems)
- * have run in runChecks before anything is registered.
- */
-/**
  * How a lab's provider logs in to pull the stack's pushed images: with the
  * stack's user and password, else with the host's docker login for the
  * registry, else not at all (a local image, or a registry without login).
+ * @param dockerConfig reads the host's docker config, only when it is needed
  */
 export function labRegistryAuth(
   plan: StackPlan,
   credentials: RegistryCredentials | undefined,
-  dockerConfig: string | undefined,
+  dockerConfig: () => string | undefined = readDockerConfig,
 ): docker.types.input.ProviderRegistryAuth[] | undefined {
   if (!plan.push || !plan.registry) return undefined;
+  if (credentials) return [credentials];
   const address = plan.registry.server;
-  if (credentials) return [{ address, username: credentials.username, password: credentials.password }];
-  return hostHasLogin(dockerConfig, address) ? [{ address, configFile: dockerConfigPath() }] : undefined;
+  return hostHasLogin(dockerConfig(), address) ? [{ address, configFile: dockerConfigPath() }] : undefined;
 }
 
+/**
+ * One JupyterLab per enabled lab. Disabled labs register nothing, and with no
+ * enabled lab not even a token is generated. The labs' rules (labsProblems)
+ * have run in runChecks before anything is registered.
+ */
 export function createLabs(plan: StackPlan, images: TierImages, configuredToken?: pulumi.Input<string>, credentials?: RegistryCredentials): Labs {
   const enabled = Object.entries(plan.labs).filter(([, lab]) => lab.enabled);
   if (!enabled.length) return { labs: {} };
@@ -216,7 +217,7 @@ export function createLabs(plan: StackPlan, images: TierImages, configuredToken?
   // plaintext), else one generated once and kept in state.
   const token = pulumi.secret(configuredToken ?? new LabToken("atlas-jupyter-token").value);
   const labs: Record<string, JupyterLab> = {};
-  const registryAuth = labRegistryAuth(plan, credentials, readDockerConfig());
+  const registryAuth = labRegistryAuth(plan, credentials);
   for (const [labName, lab] of enabled) {
     const tier = images.outputs[lab.tier];
     // parseConfig allows only tiers this stack builds; this guards the invariant.

@@ -390,17 +390,22 @@ describe("how a lab's docker provider logs in to pull the tier image", () => {
 
   it("with the stack's user and password when it has them", () => {
     const creds = { address: "registry.localhost:5000", username: "atlas", password: "pw" };
-    expect(labRegistryAuth(dev, creds, login)).toEqual([{ address: "registry.localhost:5000", username: "atlas", password: "pw" }]);
+    expect(labRegistryAuth(dev, creds, () => login)).toEqual([{ address: "registry.localhost:5000", username: "atlas", password: "pw" }]);
+    // The host's docker config is then not even read.
+    const unread = () => {
+      throw new Error("read the docker config");
+    };
+    expect(labRegistryAuth(dev, creds, unread)).toEqual([creds]);
   });
 
   it("else with the host's docker login for the registry, by a path that is the same on every host", () => {
-    expect(labRegistryAuth(dev, undefined, login)).toEqual([{ address: "registry.localhost:5000", configFile: "~/.docker/config.json" }]);
+    expect(labRegistryAuth(dev, undefined, () => login)).toEqual([{ address: "registry.localhost:5000", configFile: "~/.docker/config.json" }]);
   });
 
   it("not at all for a registry the host has no login for, or a stack that does not push", () => {
-    expect(labRegistryAuth(dev, undefined, JSON.stringify({ auths: { "ghcr.io": {} } }))).toBeUndefined();
-    expect(labRegistryAuth(dev, undefined, undefined)).toBeUndefined();
-    expect(labRegistryAuth(planFromStackFile("dev", { "atlas:push": false, "atlas:cache": { type: "off" } }), undefined, login)).toBeUndefined();
+    expect(labRegistryAuth(dev, undefined, () => JSON.stringify({ auths: { "ghcr.io": {} } }))).toBeUndefined();
+    expect(labRegistryAuth(dev, undefined, () => undefined)).toBeUndefined();
+    expect(labRegistryAuth(planFromStackFile("dev", { "atlas:push": false, "atlas:cache": { type: "off" } }), undefined, () => login)).toBeUndefined();
   });
 
   it("passes the stack's password to the provider as a secret", async () => {
