@@ -11,13 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Registry, imageTargets } from "./registry";
 import { E2E_REQUIREMENTS, TempProject, upOrExplain } from "./stack";
 import { REGISTRY, REGISTRY_USER, Toolchain, e2eSkipped, loadToolchain, onToolchain } from "./toolchain";
+import { TYPE } from "../resource-types";
 
 const run = promisify(execFile);
 const skipped = e2eSkipped();
 
 const UID = 1234;
 const GID = 2345;
-const IMAGE = "docker-build:index:Image";
 type Tiers = Record<"base" | "llm" | "full", { ref: string; digest: string; tags: string[] }>;
 
 describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKit and a registry", () => {
@@ -80,7 +80,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
   it("builds each upper tier on the lower tier's digest", async () => {
     needFirstUp();
     const state = await stack.exportStack();
-    const inputs = (name: string) => state.deployment.resources.find((r: { type: string; urn: string }) => r.type === IMAGE && r.urn.endsWith(`::${name}`)).inputs;
+    const inputs = (name: string) => state.deployment.resources.find((r: { type: string; urn: string }) => r.type === TYPE.image && r.urn.endsWith(`::${name}`)).inputs;
     expect(inputs("atlas-llm").context.named["atlas-base"].location).toBe(`docker-image://${tiers.base.ref}`);
     expect(inputs("atlas-full").context.named["atlas-llm"].location).toBe(`docker-image://${tiers.llm.ref}`);
     // And the images agree: every layer of the tier below is the start of the tier above.
@@ -150,7 +150,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
     const byName: Record<string, { op: string; keys: string[] }> = {};
     for (const e of events) {
       const m = e.resourcePreEvent?.metadata;
-      if (m?.type !== IMAGE) continue;
+      if (m?.type !== TYPE.image) continue;
       const oldArgs = (m.old?.inputs?.buildArgs ?? {}) as Record<string, string>;
       const newArgs = (m.new?.inputs?.buildArgs ?? {}) as Record<string, string>;
       const changedArgs = [...new Set([...Object.keys(oldArgs), ...Object.keys(newArgs)])]
@@ -201,7 +201,7 @@ describe.skipIf(skipped)("pulumi up/preview/destroy against real Docker, BuildKi
     expect(output).not.toMatch(/atlas-base +(updat|creat)/);
     expect(output).not.toMatch(/atlas-full +(updat|creat)/);
     const state = await stack.exportStack();
-    const images = state.deployment.resources.filter((r: { type: string }) => r.type === IMAGE).map((r: { urn: string }) => r.urn.split("::").pop());
+    const images = state.deployment.resources.filter((r: { type: string }) => r.type === TYPE.image).map((r: { urn: string }) => r.urn.split("::").pop());
     expect(images).toEqual(expect.arrayContaining(["atlas-base", "atlas-llm", "atlas-full"]));
 
     // The fix is a different, installable set (toolz is no dependency of tier 0, so

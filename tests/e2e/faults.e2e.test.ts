@@ -19,6 +19,7 @@ import { OwnedBuildkitd, OwnedRegistry, freePort } from "./owned-services";
 import { Registry, imageTargets } from "./registry";
 import { SMALL_REQUIREMENTS, TempProject } from "./stack";
 import { REGISTRY, Toolchain, e2eSkipped, loadToolchain, onToolchain } from "./toolchain";
+import { TYPE } from "../resource-types";
 
 const skipped = e2eSkipped();
 
@@ -26,8 +27,6 @@ const FAULT_REQUIREMENTS = SMALL_REQUIREMENTS;
 
 const TIERS = ["base", "llm", "full"] as const;
 type Tier = (typeof TIERS)[number];
-const IMAGE = "docker-build:index:Image";
-const INDEX = "docker-build:index:Index";
 const RELEASE = "1.0.0-faults";
 
 /** Tier 1's push has started ("~  docker-build:index:Image atlas-llm updating (1s) [diff: …]; #12 pushing layers"). */
@@ -105,13 +104,13 @@ describe.skipIf(skipped)("faults: the state stays true and the next up converges
     const state = await stack.exportStack();
     const resources = (state.deployment.resources ?? []) as { type: string; urn: string; outputs?: Record<string, unknown> }[];
     const images = resources
-      .filter((r) => r.type === IMAGE)
+      .filter((r) => r.type === TYPE.image)
       .map((r) => ({
         tier: r.urn.split("::").pop()!.replace(/^atlas-/, "") as Tier,
         digest: String(r.outputs?.digest),
         tag: String((r.outputs?.tags as string[])[0]).split(":").pop()!,
       }));
-    const release = resources.find((r) => r.type === INDEX)?.outputs?.ref as string | undefined;
+    const release = resources.find((r) => r.type === TYPE.index)?.outputs?.ref as string | undefined;
     return { images, release, pending: state.deployment.pending_operations ?? [] };
   }
 

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "./owned-services";
 import { TempProject, upOrExplain } from "./stack";
 import { REGISTRY, Toolchain, e2eSkipped, loadToolchain, onToolchain } from "./toolchain";
+import { TYPE } from "../resource-types";
 
 const run = promisify(execFile);
 const skipped = e2eSkipped();
@@ -20,7 +21,6 @@ const skipped = e2eSkipped();
 // The atlas suite's uid and gid: the same tier-0 build, so BuildKit's cache serves it.
 const UID = 1234;
 const GID = 2345;
-const CONTAINER = "docker:index/container:Container";
 const NOTEBOOK = "kept.ipynb";
 
 interface Inspect {
@@ -169,7 +169,7 @@ describe.skipIf(skipped)("JupyterLab under pulumi up, refresh and destroy with t
     await stack.refresh({ color: "never", onOutput: (o) => (output += o) });
     expect(output).toMatch(/Container lab-main-container +deleted/);
     const state = await stack.exportStack();
-    expect(state.deployment.resources.filter((r: { type: string }) => r.type === CONTAINER)).toEqual([]);
+    expect(state.deployment.resources.filter((r: { type: string }) => r.type === TYPE.container)).toEqual([]);
     const { changes } = await up();
     expect(changes).toMatchObject({ create: 1 });
     expect((await inspect(container))?.State.Health?.Status).toBe("healthy");

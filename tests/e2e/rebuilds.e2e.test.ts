@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SMALL_REQUIREMENTS, TempProject, upOrExplain } from "./stack";
 import { e2eSkipped, loadToolchain, onToolchain } from "./toolchain";
+import { TYPE } from "../resource-types";
 
 const skipped = e2eSkipped();
 
 const REQUIREMENTS = SMALL_REQUIREMENTS;
-const IMAGE = "docker-build:index:Image";
 type Tier = "base" | "llm" | "full";
 type Digests = Record<Tier, string>;
 
@@ -41,7 +41,7 @@ describe.skipIf(skipped)("rebuilds in a git checkout: exactly the tiers a commit
     const onEvent = (e: EngineEvent) => {
       const m = e.resourcePreEvent?.metadata;
       if (m) types.add(m.type);
-      if (m?.type === IMAGE) ops.push([m.urn.split("::").pop()!.replace(/^atlas-/, ""), m.op]);
+      if (m?.type === TYPE.image) ops.push([m.urn.split("::").pop()!.replace(/^atlas-/, ""), m.op]);
       const d = e.diagnosticEvent;
       // Debug events arrive too (the SDK logs each RPC); they are not what a user is shown.
       if (d && ["info", "warning", "error"].includes(d.severity)) messages.push(`${d.severity}: ${d.message.trim()}`);

@@ -17,17 +17,9 @@ import { readStackFile } from "../../src/core/stack-file";
 export const ROOT = join(__dirname, "..", "..");
 export const PROJECT = "atlas";
 
-/** Resource types the program registers, as the engine records them. */
-export const TYPE = {
-  image: "docker-build:index:Image",
-  index: "docker-build:index:Index",
-  container: "docker:index/container:Container",
-  remoteImage: "docker:index/remoteImage:RemoteImage",
-  volume: "docker:index/volume:Volume",
-  dockerProvider: "pulumi:providers:docker",
-  labToken: "pulumi-nodejs:dynamic/lab:Token",
-  lab: "atlas:lab:JupyterLab",
-} as const;
+import { TYPE } from "../resource-types";
+
+export { TYPE };
 
 /** The guide's default base image (torch 2.10.0, CUDA 13.0), and the full stack's (torch 2.9.1, CUDA 12.8, what vllm 0.15.1 needs). */
 export const BASE_IMAGE = {
